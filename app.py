@@ -1,0 +1,24 @@
+"""Edge of Stability Explorer: the entry point, a router over the pages in pages/."""
+
+import streamlit as st
+
+from ui import controls
+
+st.set_page_config(
+    page_title="Edge of Stability Explorer",
+    page_icon=":material/ssid_chart:",
+    layout="wide",
+    initial_sidebar_state="collapsed" if st.query_params.get("present") == "true" else "auto",
+)
+
+PAGES = [
+    st.Page("pages/home.py", title="Home: why η < 2/λ_max", icon=":material/home:", default=True, url_path="home"),
+    st.Page(
+        "pages/quadratic.py", title="Quadratic explorer", icon=":material/stacked_line_chart:", url_path="quadratic"
+    ),
+]
+page = st.navigation(PAGES)
+
+# Presentation mode (?present=true): big chart text, thick lines, for a projector.
+controls.toggle("presentation mode (big text)", "present", container=st.sidebar)
+page.run()

@@ -1,0 +1,85 @@
+"""Home: the argument of theory.md §1–3, the Edge of Stability in two paragraphs, a live example."""
+
+import streamlit as st
+
+from core import quadratic as q
+from ui import charts, controls, frames
+from ui.routing import ensure_app_router
+from ui.style import presenting
+
+ensure_app_router()
+
+st.title("Why gradient descent needs η < 2/λ_max")
+st.caption("Loss convention everywhere in this app: L(θ) = ½ θᵀAθ (with the ½, so ∇²L = A).")
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.markdown("**1. A quadratic loss.** Take a symmetric positive semi-definite matrix A (think: a Hessian) and")
+    st.latex(r"L(\theta) = \tfrac12\,\theta^\top A\,\theta = \tfrac12 \sum_{i}\sum_{j} \theta_i A_{ij}\theta_j .")
+    st.markdown("Differentiating, and using A = Aᵀ,")
+    st.latex(
+        r"\frac{\partial L}{\partial \theta_k} = \tfrac12\sum_j A_{kj}\theta_j + \tfrac12\sum_i \theta_i A_{ik}"
+        r" = \sum_j A_{kj}\theta_j,\qquad \nabla L(\theta) = A\theta,\qquad \nabla^2 L(\theta) = A."
+    )
+    st.markdown("**2. Gradient descent in the eigenbasis.** One step with learning rate η is")
+    st.latex(r"\theta_{t+1} = \theta_t - \eta\,\nabla L(\theta_t) = (I - \eta A)\,\theta_t .")
+    st.markdown(
+        "Write A = QΛQᵀ with Q orthogonal and Λ = diag(λ₁ … λₙ). Then I − ηA = Q(I − ηΛ)Qᵀ, and in the "
+        "coordinates θ̃ = Qᵀθ every direction moves on its own:"
+    )
+    st.latex(
+        r"\tilde\theta_{t,i} = (1-\eta\lambda_i)^t\,\tilde\theta_{0,i},\qquad"
+        r"\|\theta_t\|^2 = \sum_i (1-\eta\lambda_i)^{2t}\,\tilde\theta_{0,i}^2 ."
+    )
+    st.markdown(
+        "The Q's cancel by orthogonality. Each direction is multiplied by the factor rᵢ = 1 − ηλᵢ at every step: "
+        "it shrinks when |rᵢ| < 1, flips sign each step when rᵢ < 0, and blows up when |rᵢ| > 1."
+    )
+    st.markdown("**3. The largest stable learning rate.** Convergence in every direction needs |1 − ηλᵢ| < 1, i.e.")
+    st.latex(
+        r"0 < \eta < \frac{2}{\lambda_i}\ \ \text{for all } i"
+        r"\quad\Longleftrightarrow\quad \eta < \eta_{\max} = \frac{2}{\lambda_{\max}} ."
+    )
+    st.markdown(
+        "λ_max, the top eigenvalue of the Hessian, is the **sharpness** of the loss: the maximal stable learning "
+        "rate is inversely proportional to it. The fastest rate over all directions is reached at "
+        "η* = 2/(λ_min + λ_max), where the error shrinks by (κ − 1)/(κ + 1) per step, κ = λ_max/λ_min."
+    )
+    st.markdown("**4. The Edge of Stability.**")
+    st.markdown(
+        "That argument assumes the Hessian is constant. On a neural network it is not: under full-batch gradient "
+        "descent the sharpness first *rises* during training (progressive sharpening) until it reaches 2/η. "
+        "The quadratic picture says training should then blow up. It does not: the sharpness stops there and "
+        "hovers at or just above 2/η, while the loss keeps falling over the long run, non-monotonically "
+        "(Cohen et al., ICLR 2021)."
+    )
+    st.markdown(
+        "At the edge, the iterate oscillates along the top eigenvector, exactly the sign-flipping blow-up of "
+        "a direction with ηλ > 2 in the quadratic model, and that oscillation itself pushes the sharpness back "
+        "down (Damian et al., 2022: self-stabilization). The network regulates its own curvature to sit at the "
+        "largest value gradient descent can tolerate. This app shows both stories on the same axes: ηλᵢ "
+        "against the line at 2."
+    )
+
+with right:
+    st.subheader("Try it: one direction, λ = 1")
+    eta = controls.slider("η·λ (= η here)", "hx", 0.0, 2.5, 0.5, step=0.05)
+    frame = frames.one_direction_frame(eta)
+    charts.show(
+        charts.one_direction_chart,
+        {"theta": frame},
+        key="home_example",
+        alt_text=f"θ_t for 20 steps at ηλ = {eta:g}: {q.regimes([1.0], eta)[0]}.",
+        big=presenting(),
+    )
+    st.markdown(f"**{q.regimes([1.0], eta)[0]}**: r = 1 − ηλ = {1 - eta:.3g}.")
+    st.markdown(
+        "| ηλ | what happens |\n|---|---|\n| 0 … 1 | smooth decay |\n| 1 | solved in one step |\n"
+        "| 1 … 2 | decay with sign flips (zig-zag) |\n| 2 | oscillates forever |\n| > 2 | oscillating blow-up |"
+    )
+    st.subheader("Explore")
+    st.page_link(
+        "pages/quadratic.py",
+        label="Quadratic explorer: every eigendirection at once",
+        icon=":material/stacked_line_chart:",
+    )

@@ -1,0 +1,120 @@
+"""Quadratic explorer: what GD does in every eigendirection of A, for the spectrum and η chosen."""
+
+import math
+
+import numpy as np
+import streamlit as st
+
+from core import quadratic as q
+from ui import charts, controls, frames, sidebar
+from ui.frames import format_number
+from ui.routing import ensure_app_router
+from ui.style import presenting
+
+ensure_app_router()
+
+st.title("Quadratic explorer")
+st.caption("L(θ) = ½ θᵀAθ. Gradient descent multiplies eigen-coordinate i by 1 − ηλᵢ at every step.")
+
+eigenvalues = sidebar.spectrum_controls()
+lr = sidebar.lr_controls(eigenvalues)
+theta0 = sidebar.start_controls(eigenvalues)
+steps = sidebar.steps_control()
+eps = controls.number("tolerance ε (for steps to ε)", "eps", 1e-6, 1e-300, 0.999999, format="%g", container=st.sidebar)
+controls.show_notices()
+
+eta_max = q.max_stable_lr(eigenvalues)
+eta_opt = q.optimal_lr(eigenvalues)
+kappa = q.condition_number(eigenvalues)
+rho = q.rate(eigenvalues, lr)
+n_steps = q.steps_to_tolerance(eigenvalues, lr, eps)
+verdict = q.status(eigenvalues, lr, theta0)
+
+row1, row2 = st.columns(4), st.columns(4)
+row1[0].metric("sharpness λ_max", format_number(float(eigenvalues.max())))
+row1[1].metric("η_max = 2/λ_max", format_number(eta_max))
+row1[2].metric("η* (fastest)", format_number(eta_opt), help="η* = 2/(λ_min + λ_max) over the λ > 0")
+row1[3].metric("κ = λ_max/λ_min", format_number(kappa))
+row2[0].metric("η (current)", format_number(lr))
+row2[1].metric("η / η_max", format_number(lr / eta_max) if math.isfinite(eta_max) else "—")
+row2[2].metric("rate max|1 − ηλᵢ|", format_number(rho), help="the slowest direction's factor per step (λ ≠ 0)")
+row2[3].metric(f"steps to ε = {eps:g}", "never" if math.isinf(n_steps) else f"{n_steps:,}")
+
+i = verdict["direction"]
+if verdict["status"] == "diverges":
+    st.error(
+        f"**Diverges.** Direction {i + 1} (λ = {verdict['eigenvalue']:.6g}, ηλ = {lr * verdict['eigenvalue']:.4g}) "
+        f"goes first: it passes 10⁶ × its start at step {int(verdict['step']):,}.",
+        icon=":material/error:",
+    )
+elif verdict["status"] == "oscillates forever":
+    st.warning(
+        f"**Oscillates forever.** Direction {i + 1} has ηλ = 2 exactly (λ = {verdict['eigenvalue']:.6g}): "
+        "it flips sign every step at constant size. Any larger η diverges.",
+        icon=":material/waves:",
+    )
+else:
+    st.success(
+        f"**Converges.** Every excited direction has |1 − ηλᵢ| < 1; the slowest shrinks by {rho:.6g} per step.",
+        icon=":material/check_circle:",
+    )
+
+big = presenting()
+symlog = steps > 200  # a log-like time axis keeps the first steps visible when T is large
+n = eigenvalues.size
+st.subheader("Every eigendirection: |θ̃ₜ,ᵢ| against t")
+lines, envelope = frames.decay_frames(eigenvalues, lr, theta0, steps)
+drawn = "all" if n <= 20 else f"{lines['direction'].nunique()} of {n:,}"
+charts.show(
+    charts.decay_chart,
+    {"lines": lines, "envelope": envelope},
+    key="decay",
+    alt_text=f"Log-scale magnitude of {drawn} eigen-coordinates over {steps:,} steps at η = {lr:.6g}: "
+    f"{verdict['status']}.",
+    big=big,
+    symlog=symlog,
+)
+st.caption(
+    (
+        f"All {n} directions drawn."
+        if n <= 20
+        else f"{drawn} directions drawn (λ_min, λ_max and evenly spaced quantiles); the grey band spans all of them."
+    )
+    + " Dashed: directions with |1 − ηλᵢ| > 1. "
+    + charts.LOG_CLIP_NOTE
+)
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Stability boundary: |1 − ηλ| against λ")
+    curve, points, rules = frames.stability_v_frames(eigenvalues, lr)
+    charts.show(
+        charts.stability_v_chart,
+        {"curve": curve, "points": points, "rules": rules},
+        key="stability_v",
+        alt_text=f"The V |1 − ηλ| against λ with the {n:,} eigenvalues on it; "
+        f"{int(np.sum(np.abs(1 - lr * eigenvalues) >= 1)):,} of them outside the stable band.",
+        big=big,
+    )
+    st.caption("Directions inside the green band (|1 − ηλ| < 1) shrink; right of the dashed line λ = 2/η they blow up.")
+with right:
+    st.subheader("Shrink factors |1 − ηλᵢ| against η")
+    f_lines, f_rules = frames.factor_vs_lr_frames(eigenvalues, lr)
+    charts.show(
+        charts.factor_vs_lr_chart,
+        {"lines": f_lines, "rules": f_rules},
+        key="factors",
+        alt_text=f"|1 − ηλᵢ| against η for representative eigenvalues; η_max = {eta_max:.6g}, η* = {eta_opt:.6g}.",
+        big=big,
+    )
+    st.caption("Each V is one eigenvalue. η_max is where the steepest V leaves the band; η* balances the extremes.")
+
+st.subheader("Loss L(θₜ)")
+charts.show(
+    charts.loss_chart,
+    {"loss": frames.loss_frame(eigenvalues, lr, theta0, steps)},
+    key="loss",
+    alt_text=f"Loss on a log scale over {steps:,} steps: {verdict['status']}.",
+    big=big,
+    symlog=symlog,
+)

@@ -1,0 +1,252 @@
+"""One chart builder per picture, and the one function that renders them.
+
+A builder returns an Altair chart whose layers read *named* datasets (alt.Data(name=...)); it
+depends only on layout options (presentation mode, axis type), never on the data or on η.
+`show` turns the chart into a Vega-Lite spec once per option set (Altair's schema validation
+and deep copies cost ≈ 100 ms a chart, far more than the math), then attaches the DataFrames
+under their names on every rerun. A keyed chart whose spec did not change is updated in place
+by Streamlit instead of being rebuilt: no flicker.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from ui.frames import FACTOR_CLIP, LOG_CLIP
+
+# Colour-blind-safe: viridis for the ordered λ, Okabe–Ito for categories.
+LAMBDA_SCHEME = "viridis"
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+STABLE_FILL = "#009E73"
+DANGER = "#D55E00"
+NEUTRAL = "#888888"
+
+
+def finish(chart, big: bool = False, height: int = 320, legend_bottom: bool = False):
+    """Shared sizes: presentation mode (big) makes text ≥ 18 px and lines thicker for a projector.
+    Charts in half-width columns put their legends below so the plot keeps its width."""
+    font = 18 if big else 13
+    legend = {"orient": "bottom", "direction": "horizontal"} if legend_bottom else {}
+    return (
+        chart.properties(height=int(height * (1.25 if big else 1)), width="container")
+        .configure_axis(labelFontSize=font, titleFontSize=font + 1, grid=True)
+        .configure_legend(labelFontSize=font, titleFontSize=font, symbolSize=220 if big else 90, **legend)
+        .configure_title(fontSize=font + 3)
+        .configure_text(fontSize=font)
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _spec(builder, options: tuple) -> dict:
+    return builder(**dict(options)).to_dict()
+
+
+def spec(builder, **options) -> dict:
+    """The Vega-Lite dict of builder(**options), built once per distinct options."""
+    return _spec(builder, tuple(sorted(options.items())))
+
+
+def show(builder, datasets: dict[str, pd.DataFrame], key: str, alt_text: str, **options) -> None:
+    """Render builder's chart with these named DataFrames (a keyed chart updates in place)."""
+    full = copy.deepcopy(spec(builder, **options))  # Streamlit edits the spec it is given
+    full["datasets"] = {**full.get("datasets", {}), **datasets}  # keep the builder's constant layers
+    st.vega_lite_chart(full, key=key, width="stretch", alt=alt_text)
+
+
+def _named(name: str) -> alt.Chart:
+    return alt.Chart(alt.Data(name=name))
+
+
+def _time_axis(symlog: bool) -> alt.X:
+    return alt.X("t:Q", title="step t", scale=alt.Scale(type="symlog" if symlog else "linear", nice=False))
+
+
+def _stable_band(y_scale: alt.Scale) -> alt.Chart:
+    return (
+        alt.Chart(pd.DataFrame({"y0": [0.0], "y1": [1.0]}))
+        .mark_rect(color=STABLE_FILL, opacity=0.12)
+        .encode(y=alt.Y("y0:Q", scale=y_scale), y2="y1:Q")
+    )
+
+
+DECAY_DATA = ("lines", "envelope")
+
+
+def decay_chart(big: bool = False, symlog: bool = False):
+    """|θ̃_{t,i}| against t on a log axis: one line per eigendirection coloured by λᵢ, the band
+    between the smallest and largest of all n directions behind, growing directions dashed."""
+    x = _time_axis(symlog)
+    y_scale = alt.Scale(type="log", nice=False)
+    axis = alt.Axis(format=".0e", title="|θ̃ₜ,ᵢ| (eigen-coordinate, log)")
+    band = (
+        _named("envelope")
+        .mark_area(opacity=0.18, color=NEUTRAL)
+        .encode(
+            x=x,
+            y=alt.Y("lowest:Q", scale=y_scale, axis=axis),
+            y2="highest:Q",
+            tooltip=[
+                alt.Tooltip("t:Q", title="step"),
+                alt.Tooltip("n:Q", title="directions in band"),
+                alt.Tooltip("lowest:Q", format=".3e"),
+                alt.Tooltip("highest:Q", format=".3e"),
+            ],
+        )
+    )
+    line = (
+        _named("lines")
+        .mark_line(strokeWidth=4 if big else 2.2)
+        .encode(
+            x=x,
+            y=alt.Y("|θ̃|:Q", scale=y_scale, axis=axis),
+            color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ"),
+            detail="direction:N",
+            strokeDash=alt.StrokeDash(
+                "trend:N",
+                scale=alt.Scale(domain=["shrinks", "grows"], range=[[1, 0], [6, 3]]),
+                title="direction",
+            ),
+            tooltip=[
+                alt.Tooltip("direction:Q", title="direction i"),
+                alt.Tooltip("λ:Q", format=".6g", title="λᵢ"),
+                alt.Tooltip("t:Q", title="step t"),
+                alt.Tooltip("θ̃ exact:N", title="θ̃ₜ,ᵢ (exact)"),
+                alt.Tooltip("regime:N"),
+            ],
+        )
+    )
+    return finish(alt.layer(band, line), big)
+
+
+STABILITY_V_DATA = ("curve", "points", "rules")
+_SHRINKS, _GROWS = "shrinks (|1 − ηλ| < 1)", "does not shrink"
+
+
+def stability_v_chart(big: bool = False):
+    """The stability boundary: |1 − ηλ| against λ (the V), the band below 1 shaded, every
+    eigenvalue a point on it, a labelled rule at λ = 2/η."""
+    y_scale = alt.Scale(domain=[0, FACTOR_CLIP], nice=False)
+    x_scale = alt.Scale(nice=False, zero=False)
+    v = (
+        _named("curve")
+        .mark_line(color="#444444", strokeWidth=3.5 if big else 2)
+        .encode(
+            x=alt.X("λ:Q", title="eigenvalue λ", scale=x_scale),
+            y=alt.Y("|1 − ηλ|:Q", title="|1 − ηλ| (shrink factor per step)", scale=y_scale),
+        )
+    )
+    kinds = alt.Scale(domain=[_SHRINKS, _GROWS], range=[OKABE_ITO[0], DANGER])
+    dots = (
+        _named("points")
+        .mark_point(filled=True, size=240 if big else 90, opacity=0.9, stroke="white", strokeWidth=0.8)
+        .encode(
+            x="λ:Q",
+            y=alt.Y("|1 − ηλ|:Q", scale=y_scale),
+            color=alt.Color("stable:N", scale=kinds, title="direction"),
+            shape=alt.Shape(
+                "stable:N",
+                scale=alt.Scale(domain=[_SHRINKS, _GROWS], range=["circle", "triangle-up"]),
+                title="direction",
+            ),
+            tooltip=[
+                alt.Tooltip("λ:Q", format=".6g", title="λᵢ"),
+                alt.Tooltip("ηλ:Q", format=".6g", title="ηλᵢ"),
+                alt.Tooltip("factor exact:N", title="|1 − ηλᵢ|"),
+                alt.Tooltip("regime:N"),
+            ],
+        )
+    )
+    rule = _named("rules").mark_rule(color=DANGER, strokeDash=[6, 4], strokeWidth=3 if big else 2).encode(x="λ:Q")
+    label = (
+        _named("rules")
+        .mark_text(align="left", dx=6, color=DANGER, fontWeight="bold")
+        .encode(x="λ:Q", y=alt.value(14), text="label:N")
+    )
+    one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#666666").encode(y=alt.Y("y:Q", scale=y_scale))
+    return finish(alt.layer(_stable_band(y_scale), one, v, rule, label, dots), big, legend_bottom=True)
+
+
+FACTOR_DATA = ("lines", "rules")
+FACTOR_MARKS = ["η_max = 2/λ_max", "η* = 2/(λ_min+λ_max)", "current η"]
+
+
+def factor_vs_lr_chart(big: bool = False):
+    """|1 − ηλᵢ| against η for representative λᵢ, with rules at η_max, η* and the current η."""
+    y_scale = alt.Scale(domain=[0, FACTOR_CLIP], nice=False)
+    line = (
+        _named("lines")
+        .mark_line(strokeWidth=3.5 if big else 2)
+        .encode(
+            x=alt.X("η:Q", title="learning rate η", scale=alt.Scale(nice=False)),
+            y=alt.Y("|1 − ηλ|:Q", title="|1 − ηλᵢ|", scale=y_scale),
+            color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ"),
+            detail="λ:N",
+            tooltip=[alt.Tooltip("λ:Q", format=".6g", title="λᵢ"), alt.Tooltip("η:Q", format=".6g")],
+        )
+    )
+    rule = (
+        _named("rules")
+        .mark_rule(strokeWidth=3 if big else 2)
+        .encode(
+            x="η:Q",
+            color=alt.Color(
+                "label:N", scale=alt.Scale(domain=FACTOR_MARKS, range=[DANGER, OKABE_ITO[2], "#000000"]), title="marks"
+            ),
+            strokeDash=alt.StrokeDash(
+                "label:N", scale=alt.Scale(domain=FACTOR_MARKS, range=[[6, 4], [2, 2], [1, 0]]), legend=None
+            ),
+            tooltip=[alt.Tooltip("label:N", title="mark"), alt.Tooltip("value:N", title="η")],
+        )
+    )
+    return finish(
+        alt.layer(_stable_band(y_scale), line, rule).resolve_scale(color="independent"), big, legend_bottom=True
+    )
+
+
+LOSS_DATA = ("loss",)
+
+
+def loss_chart(big: bool = False, symlog: bool = False):
+    """L(θ_t) on a log axis (its absolute value where a saddle makes it negative)."""
+    chart = (
+        _named("loss")
+        .mark_line(strokeWidth=4 if big else 2.5, color=OKABE_ITO[0], point=alt.OverlayMarkDef(size=60 if big else 25))
+        .encode(
+            x=_time_axis(symlog),
+            y=alt.Y(
+                "|L|:Q",
+                title="loss L(θₜ) = ½ Σ λᵢ θ̃ₜ,ᵢ² (log)",
+                scale=alt.Scale(type="log", nice=False),
+                axis=alt.Axis(format=".0e"),
+            ),
+            tooltip=[alt.Tooltip("t:Q", title="step t"), alt.Tooltip("L exact:N", title="L(θₜ)"), "sign:N"],
+        )
+    )
+    return finish(chart, big)
+
+
+ONE_DIRECTION_DATA = ("theta",)
+
+
+def one_direction_chart(big: bool = False):
+    """The home page's live example: θ_t = (1 − ηλ)^t θ_0 for one direction, signed."""
+    y_scale = alt.Scale(domain=[-2.2, 2.2], clamp=True, nice=False)
+    line = (
+        _named("theta")
+        .mark_line(point=True, strokeWidth=3 if big else 2, color=OKABE_ITO[0], clip=True)
+        .encode(
+            x=alt.X("t:Q", title="step t"),
+            y=alt.Y("θ:Q", title="θₜ = (1 − ηλ)ᵗ θ₀", scale=y_scale),
+            tooltip=[alt.Tooltip("t:Q", title="step"), alt.Tooltip("θ exact:N", title="θₜ")],
+        )
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#666666").encode(y="y:Q")
+    return finish(alt.layer(zero, line), big, height=260)
+
+
+LOG_CLIP_NOTE = f"Values beyond 10^±{LOG_CLIP:g} sit on the chart's edge; tooltips give exact values."

@@ -1,0 +1,138 @@
+"""Widgets whose value lives in the URL (bind="query-params") and survives page switches.
+
+Every control of every page goes through these wrappers so that:
+- the URL key is the widget key (short, documented in the README);
+- a malformed or out-of-range URL value, which Streamlit drops silently, gets a visible notice
+  naming the parameter and what is allowed;
+- `hide=` in the URL can hide any control by key (its value still applies), so a link becomes an
+  exercise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+NOTICES = "_url_notices"
+
+
+def hidden() -> set[str]:
+    """Keys named in ?hide=a,b,c (controls or page elements to hide)."""
+    raw = st.query_params.get_all("hide")
+    return {part.strip() for item in raw for part in item.split(",") if part.strip()}
+
+
+def is_hidden(key: str) -> bool:
+    return key in hidden() and not st.session_state.get("reveal", False)
+
+
+def _notice(key: str, raw: str, allowed: str) -> None:
+    shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    st.session_state.setdefault(NOTICES, {})[key] = (
+        f"URL parameter `{key}` = “{shown}” was ignored: {allowed}. Using the default instead."
+    )
+
+
+def _url_value(key: str) -> str | None:
+    values = st.query_params.get_all(key)
+    return values[-1] if values else None
+
+
+def _check_number(key: str, lo: float | None, hi: float | None, integer: bool) -> None:
+    raw = _url_value(key)
+    if raw is None or raw == "":
+        return
+    allowed = (
+        f"{'a whole number' if integer else 'a number'}"
+        f"{'' if lo is None else f' ≥ {lo:g}'}{'' if hi is None else f' and ≤ {hi:g}'}"
+    )
+    try:
+        value = float(raw)
+    except ValueError:
+        _notice(key, raw, f"it must be {allowed}")
+        return
+    if (
+        not math.isfinite(value)
+        or (integer and value != int(value))
+        or (lo is not None and value < lo)
+        or (hi is not None and value > hi)
+    ):
+        _notice(key, raw, f"it must be {allowed}")
+
+
+def _check_option(key: str, options) -> None:
+    raw = _url_value(key)
+    if raw is None or raw == "":
+        return
+    labels = [str(o) for o in options]
+    if raw not in labels and not (raw.isdigit() and int(raw) < len(labels)):
+        _notice(key, raw, "allowed values are " + ", ".join(f"“{x}”" for x in labels))
+
+
+def _check_bool(key: str) -> None:
+    raw = _url_value(key)
+    if raw is not None and raw.lower() not in ("true", "false", ""):
+        _notice(key, raw, "it must be true or false")
+
+
+def show_notices() -> None:
+    """Show (once) the notices gathered from the URL in this run."""
+    for message in st.session_state.pop(NOTICES, {}).values():
+        st.warning(message, icon=":material/link:")
+
+
+def _hidden_value(key: str, default):
+    return st.session_state.get(key, default)
+
+
+def slider(label: str, key: str, min_value, max_value, value, step=None, container=None, **kwargs):
+    _check_number(key, min_value, max_value, isinstance(value, int))
+    if is_hidden(key):
+        return _hidden_value(key, value)
+    box = container or st
+    return box.slider(
+        label, min_value, max_value, value, step=step, key=key, bind="query-params", persist_state="session", **kwargs
+    )
+
+
+def number(label: str, key: str, value, min_value=None, max_value=None, step=None, container=None, **kwargs):
+    _check_number(key, min_value, max_value, isinstance(value, int))
+    if is_hidden(key):
+        return _hidden_value(key, value)
+    box = container or st
+    return box.number_input(
+        label,
+        min_value=min_value,
+        max_value=max_value,
+        value=value,
+        step=step,
+        key=key,
+        bind="query-params",
+        persist_state="session",
+        **kwargs,
+    )
+
+
+def select(label: str, key: str, options, index: int = 0, container=None, radio: bool = False, **kwargs):
+    _check_option(key, options)
+    if is_hidden(key):
+        return _hidden_value(key, options[index])
+    box = container or st
+    widget = box.radio if radio else box.selectbox
+    return widget(label, options, index=index, key=key, bind="query-params", persist_state="session", **kwargs)
+
+
+def toggle(label: str, key: str, value: bool = False, container=None, **kwargs):
+    _check_bool(key)
+    if is_hidden(key):
+        return _hidden_value(key, value)
+    box = container or st
+    return box.toggle(label, value=value, key=key, bind="query-params", persist_state="session", **kwargs)
+
+
+def text_area(label: str, key: str, value: str = "", container=None, **kwargs):
+    if is_hidden(key):
+        return _hidden_value(key, value)
+    box = container or st
+    return box.text_area(label, value=value, key=key, bind="query-params", persist_state="session", **kwargs)

@@ -1,0 +1,195 @@
+"""The sidebar shared by the quadratic pages: the spectrum, η, the start point and T.
+
+One definition used by every page (same keys, so the state carries over between pages).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import streamlit as st
+
+from core import quadratic as q
+from core import spectrum as sp
+from ui import controls
+
+SOURCES = ["preset", "typed list", "uploaded matrix"]
+STARTS = ["all ones", "seeded random", "along the top direction"]
+LR_RATIO_MAX = 2.5  # the η slider reaches 2.5 η_max: well into the blow-up
+
+DEFAULT_LR = 1.5
+LAST_GOOD = "_last_good_spectrum"
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _preset(name: str, params: tuple) -> np.ndarray:
+    return sp.preset(name, **dict(params))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _uploaded(name: str, data: bytes) -> np.ndarray:
+    return sp.from_file(name, data)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _parsed(text: str) -> np.ndarray:
+    return sp.parse(text)
+
+
+def _preset_params(name: str, box) -> dict:
+    n = controls.number("number of eigenvalues n", "n", 10, 1, sp.MAX_EIGENVALUES, container=box)
+    params: dict = {"n": int(n)}
+    if name in ("evenly spaced", "log-spaced"):
+        params["lam_min"] = controls.number("λ_min", "lmin", 0.1, format="%g", container=box)
+        params["lam_max"] = controls.number("λ_max", "lmax", 1.0, format="%g", container=box)
+    elif name == "power law":
+        params["lam_max"] = controls.number("λ_max", "lmax", 1.0, format="%g", container=box)
+        params["alpha"] = controls.number("α (λᵢ = λ_max·i^−α)", "alpha", 1.0, 0.0, 10.0, container=box)
+    elif name == "two clusters":
+        params["lam_low"] = controls.number("low cluster λ", "lo", 0.1, format="%g", container=box)
+        params["lam_high"] = controls.number("high cluster λ", "hi", 1.0, format="%g", container=box)
+        params["fraction_high"] = controls.number("fraction in the high cluster", "frac", 0.2, 0.0, 1.0, container=box)
+        params["spread"] = controls.number("relative spread", "spread", 0.05, 0.0, 0.99, container=box)
+    elif name == "neural-net-like":
+        params["n_outliers"] = int(controls.number("outliers", "outl", 3, 0, 50, container=box))
+        params["lam_max"] = controls.number("λ_max (top outlier)", "lmax", 1.0, format="%g", container=box)
+        params["bulk_scale"] = controls.number("bulk scale σ²", "bulk", 0.01, format="%g", container=box)
+    if name in ("two clusters", "neural-net-like"):
+        params["seed"] = int(controls.number("seed", "seed", 0, 0, 2**31 - 1, container=box))
+    return params
+
+
+def spectrum_controls() -> np.ndarray:
+    """The eigenvalues λ₁…λₙ chosen in the sidebar. A bad input shows an error saying what was
+    wrong and the page keeps drawing the last good spectrum."""
+    box = st.sidebar
+    box.subheader("Spectrum of A")
+    source = controls.select("eigenvalues from", "src", SOURCES, container=box, radio=True, horizontal=True)
+    try:
+        if source == "typed list":
+            text = controls.text_area(
+                "eigenvalues (commas, spaces or new lines; 1e-3 notation allowed)",
+                "eigs",
+                "0.1, 0.5, 1, 1.9",
+                container=box,
+                max_chars=sp.MAX_TEXT_CHARS,
+            )
+            lam = _parsed(text)
+        elif source == "uploaded matrix":
+            file = box.file_uploader(
+                "symmetric matrix A (.csv or .npy) or one column of eigenvalues",
+                type=["csv", "txt", "npy"],
+                key="upload",
+            )
+            if file is None:
+                box.info("No file yet: showing the last spectrum.")
+                return st.session_state.get(LAST_GOOD, _preset("evenly spaced", (("n", 10),)))
+            lam = _uploaded(file.name, file.getvalue())
+        else:
+            name = controls.select("preset", "preset", list(sp.PRESETS), container=box)
+            lam = _preset(name, tuple(sorted(_preset_params(name, box).items())))
+    except ValueError as exc:
+        box.error(f"**Spectrum not changed.** {exc}", icon=":material/warning:")
+        return st.session_state.get(LAST_GOOD, _preset("evenly spaced", (("n", 10),)))
+    st.session_state[LAST_GOOD] = lam
+    negatives = int(np.sum(lam < 0))
+    if negatives:
+        box.warning(
+            f"{negatives} negative eigenvalue(s): A is not positive semi-definite. Those directions are "
+            "saddles and grow for every η > 0.",
+            icon=":material/trending_up:",
+        )
+    return lam
+
+
+def _sync_from_slider(unit: float) -> None:
+    key = "lrr" if st.session_state.get("rel") else "lr"
+    st.session_state[key] = float(st.session_state["_lr_slider"]) * (1.0 if key == "lrr" else unit)
+
+
+def _switch_units(eta_max: float) -> None:
+    # The toggle has just flipped: carry η over into the other unit so nothing jumps.
+    if st.session_state.get("rel"):
+        st.session_state["lrr"] = float(st.session_state.get("lr", DEFAULT_LR)) / eta_max
+    else:
+        st.session_state["lr"] = float(st.session_state.get("lrr", 1.0)) * eta_max
+
+
+def _set_lr(value: float, eta_max: float) -> None:
+    if st.session_state.get("rel"):
+        st.session_state["lrr"] = value / eta_max
+    else:
+        st.session_state["lr"] = value
+
+
+def lr_controls(eigenvalues) -> float:
+    """η from a slider (coarse), a number box (exact), and buttons that land exactly on η_max
+    and η*. A switch enters η as a multiple of η_max = 2/λ_max instead."""
+    box = st.sidebar
+    box.subheader("Learning rate η")
+    eta_max = q.max_stable_lr(eigenvalues)
+    eta_opt = q.optimal_lr(eigenvalues)
+    unit = eta_max if math.isfinite(eta_max) else 1.0
+    rel = controls.toggle(
+        "enter η as a multiple of η_max = 2/λ_max", "rel", container=box, on_change=_switch_units, args=(unit,)
+    )
+    if rel:
+        ratio = controls.number("η / η_max (exact)", "lrr", 0.75, 0.0, 1e6, format="%.6g", container=box)
+        lr = float(ratio) * unit
+        slider_value, slider_top, label = float(ratio), LR_RATIO_MAX, "η / η_max"
+    else:
+        lr = float(controls.number("η (exact)", "lr", DEFAULT_LR, 0.0, 1e12, format="%.6g", container=box))
+        slider_top = LR_RATIO_MAX * unit
+        slider_value, label = lr, "η"
+    # The slider is a coarse view of the exact value above; it is re-seeded from it every run.
+    st.session_state["_lr_slider"] = min(slider_value, slider_top)
+    box.slider(
+        label,
+        0.0,
+        slider_top,
+        step=slider_top / 500,
+        key="_lr_slider",
+        format="%.4g",
+        on_change=_sync_from_slider,
+        args=(unit,),
+        help="Drag for a coarse value; type an exact one above, or use the buttons below.",
+    )
+    left, right = box.columns(2)
+    left.button(
+        "η = η_max",
+        on_click=_set_lr,
+        args=(eta_max, unit),
+        disabled=not math.isfinite(eta_max),
+        help="2/λ_max exactly: the top direction oscillates forever",
+        width="stretch",
+    )
+    right.button(
+        "η = η*",
+        on_click=_set_lr,
+        args=(eta_opt, unit),
+        disabled=not math.isfinite(eta_opt),
+        help="2/(λ_min + λ_max) exactly: the fastest rate",
+        width="stretch",
+    )
+    return lr
+
+
+def start_controls(eigenvalues) -> np.ndarray:
+    """θ̃₀ in the eigenbasis: all ones, seeded standard normal, or along the top eigenvector."""
+    box = st.sidebar
+    box.subheader("Start θ̃₀ and steps")
+    lam = np.asarray(eigenvalues)
+    start = controls.select("start point θ̃₀ (eigenbasis)", "start", STARTS, container=box)
+    if start == "seeded random":
+        seed = int(controls.number("start seed", "tseed", 0, 0, 2**31 - 1, container=box))
+        return np.random.default_rng(seed).standard_normal(lam.size)
+    if start == "along the top direction":
+        theta0 = np.zeros(lam.size)
+        theta0[int(np.argmax(lam))] = 1.0
+        return theta0
+    return np.ones(lam.size)
+
+
+def steps_control() -> int:
+    return int(controls.number("steps T", "T", 100, 1, q.MAX_STEPS, step=10, container=st.sidebar))

@@ -164,7 +164,7 @@ def stability_v_chart(big: bool = False):
     rule = _named("rules").mark_rule(color=DANGER, strokeDash=[6, 4], strokeWidth=3 if big else 2).encode(x="λ:Q")
     label = (
         _named("rules")
-        .mark_text(align="left", dx=6, color=DANGER, fontWeight="bold")
+        .mark_text(align="right", dx=-6, color=DANGER, fontWeight="bold")
         .encode(x="λ:Q", y=alt.value(14), text="label:N")
     )
     one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#666666").encode(y=alt.Y("y:Q", scale=y_scale))
@@ -195,7 +195,9 @@ def factor_vs_lr_chart(big: bool = False):
         .encode(
             x="η:Q",
             color=alt.Color(
-                "label:N", scale=alt.Scale(domain=FACTOR_MARKS, range=[DANGER, OKABE_ITO[2], "#000000"]), title="marks"
+                "label:N",
+                scale=alt.Scale(domain=FACTOR_MARKS, range=[DANGER, OKABE_ITO[2], "#000000"]),
+                legend=alt.Legend(title="marks", direction="vertical"),
             ),
             strokeDash=alt.StrokeDash(
                 "label:N", scale=alt.Scale(domain=FACTOR_MARKS, range=[[6, 4], [2, 2], [1, 0]]), legend=None

@@ -16,6 +16,8 @@ PAGES = [
     st.Page(
         "pages/quadratic.py", title="Quadratic explorer", icon=":material/stacked_line_chart:", url_path="quadratic"
     ),
+    st.Page("pages/trajectory.py", title="Trajectory (2-D)", icon=":material/timeline:", url_path="trajectory"),
+    st.Page("pages/momentum.py", title="Momentum map", icon=":material/grid_on:", url_path="momentum"),
 ]
 page = st.navigation(PAGES)
 

@@ -252,3 +252,181 @@ def one_direction_chart(big: bool = False):
 
 
 LOG_CLIP_NOTE = f"Values beyond 10^±{LOG_CLIP:g} sit on the chart's edge; tooltips give exact values."
+
+
+TRAJECTORY_DATA = ("levels", "axes", "path", "current")
+
+
+def trajectory_chart(big: bool = False, radius: float = 1.0):
+    """The 2-D loss: level-set ellipses, the eigenvector axes, the path of iterates (the part up
+    to the scrubbed step drawn bold) and the current point. Equal scales on both axes."""
+    r = float(radius)
+    xs = alt.Scale(domain=[-r, r], nice=False, zero=False)
+    ys = alt.Scale(domain=[-r, r], nice=False, zero=False)
+    x = alt.X("x:Q", scale=xs, title="θ₁")
+    y = alt.Y("y:Q", scale=ys, title="θ₂")
+    levels = (
+        _named("levels")
+        .mark_line(color=NEUTRAL, strokeWidth=1.5 if big else 1, clip=True)
+        .encode(x=x, y=y, detail="level:N", order="order:Q", tooltip=[alt.Tooltip("L:Q", format=".4g", title="L")])
+    )
+    axes = (
+        _named("axes")
+        .mark_line(strokeDash=[5, 4], strokeWidth=2 if big else 1.5, clip=True)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color("axis:N", scale=alt.Scale(range=[OKABE_ITO[2], OKABE_ITO[4]]), title="eigenvector"),
+        )
+    )
+    tooltip = [alt.Tooltip("t:Q", title="step t"), alt.Tooltip("θ:N", title="θₜ"), alt.Tooltip("L:N", title="L(θₜ)")]
+    full = (
+        _named("path")
+        .mark_line(color=OKABE_ITO[0], opacity=0.25, strokeWidth=2, clip=True)
+        .encode(x=x, y=y, order="t:Q")
+    )
+    done = (
+        _named("path")
+        .transform_filter("datum.shown")
+        .mark_line(
+            color=OKABE_ITO[0],
+            strokeWidth=4 if big else 2.5,
+            clip=True,
+            point=alt.OverlayMarkDef(size=70 if big else 30),
+        )
+        .encode(x=x, y=y, order="t:Q", tooltip=tooltip)
+    )
+    current = (
+        _named("current")
+        .mark_point(filled=True, size=400 if big else 200, color=DANGER, clip=True)
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
+    side = 560 if big else 460
+    chart = alt.layer(levels, axes, full, done, current).properties(width=side, height=side)
+    font = 18 if big else 13
+    return chart.configure_axis(labelFontSize=font, titleFontSize=font + 1).configure_legend(
+        labelFontSize=font, titleFontSize=font, orient="bottom"
+    )
+
+
+COORDS_DATA = ("coords", "current")
+
+
+def coords_chart(big: bool = False):
+    """Each eigen-coordinate θ̃ₜ,ᵢ/|θ̃₀,ᵢ| against t, signed, on a symlog axis: the sign flips of
+    1 < ηλ < 2 and the ripples of momentum are visible; a rule marks the scrubbed step."""
+    line = (
+        _named("coords")
+        .mark_line(strokeWidth=3.5 if big else 2, point=alt.OverlayMarkDef(size=40 if big else 16))
+        .encode(
+            x=alt.X("t:Q", title="step t"),
+            y=alt.Y("value:Q", title="θ̃ₜ,ᵢ / |θ̃₀,ᵢ| (symlog)", scale=alt.Scale(type="symlog", constant=0.01)),
+            color=alt.Color(
+                "coordinate:N", scale=alt.Scale(range=[OKABE_ITO[2], OKABE_ITO[4]]), title="eigen-coordinate"
+            ),
+            tooltip=[alt.Tooltip("t:Q", title="step t"), "coordinate:N", alt.Tooltip("exact:N", title="θ̃ₜ,ᵢ")],
+        )
+    )
+    now = _named("current").mark_rule(color=DANGER, strokeWidth=2).encode(x="t:Q")
+    return finish(alt.layer(line, now), big, height=260, legend_bottom=True)
+
+
+RATE_MAP_DATA = ("cells", "boundary", "spectrum")
+REGIME_ORDER = ["monotone", "oscillating", "rippling", "marginal", "diverging", "flat"]
+
+
+def rate_map_chart(big: bool = False):
+    """Spectral radius ρ over (ηλ, β): cells coloured by ρ (darker = faster; ≥ 1 diverges), the
+    three stability boundaries, and the current spectrum as points (ηλᵢ, β)."""
+    x = alt.X("h0:Q", title="ηλ (step size × eigenvalue)", scale=alt.Scale(domain=[0, 4], nice=False))
+    y = alt.Y("b0:Q", title="momentum β", scale=alt.Scale(domain=[0, 1], nice=False))
+    cells = (
+        _named("cells")
+        .mark_rect()
+        .encode(
+            x=x,
+            x2="h1:Q",
+            y=y,
+            y2="b1:Q",
+            color=alt.condition(
+                "datum['ρ'] >= 1",
+                alt.value("#f2c6b4"),
+                alt.Color("ρ:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]), title="rate ρ"),
+            ),
+            tooltip=[
+                alt.Tooltip("ηλ:Q", format=".3f"),
+                alt.Tooltip("β:Q", format=".3f"),
+                alt.Tooltip("rate:N", title="rate ρ"),
+                alt.Tooltip("regime:N"),
+            ],
+        )
+    )
+    edge = (
+        _named("boundary")
+        .mark_line(strokeWidth=4 if big else 2.5)
+        .encode(
+            x=alt.X("ηλ:Q"),
+            y=alt.Y("β:Q"),
+            order="β:Q",
+            color=alt.Color(
+                "method:N",
+                scale=alt.Scale(domain=["gd", "heavy_ball", "nesterov"], range=["#000000", DANGER, OKABE_ITO[4]]),
+                title="stability edge",
+            ),
+            strokeDash=alt.StrokeDash(
+                "method:N",
+                scale=alt.Scale(domain=["gd", "heavy_ball", "nesterov"], range=[[1, 0], [6, 3], [2, 2]]),
+                legend=None,
+            ),
+        )
+    )
+    points = (
+        _named("spectrum")
+        .mark_point(filled=True, size=260 if big else 110, color="white", stroke="#000000", strokeWidth=1.5)
+        .encode(
+            x="ηλ:Q",
+            y="β:Q",
+            shape=alt.Shape(
+                "off map:N",
+                scale=alt.Scale(domain=["on the map", "beyond the map"], range=["circle", "triangle-right"]),
+                title="your spectrum",
+            ),
+            tooltip=[
+                alt.Tooltip("λ:Q", format=".6g", title="λᵢ"),
+                alt.Tooltip("ηλ exact:N", title="ηλᵢ"),
+                alt.Tooltip("rate:N", title="rate ρ"),
+                "regime:N",
+            ],
+        )
+    )
+    return finish(
+        alt.layer(cells, edge, points).resolve_scale(color="independent"), big, height=380, legend_bottom=True
+    )
+
+
+MOMENTUM_ERROR_DATA = ("errors",)
+
+
+def momentum_error_chart(big: bool = False, symlog: bool = False):
+    """|θ̃ₜ,ᵢ| for a few directions under momentum (solid) and plain GD at the same η (dashed)."""
+    return finish(
+        _named("errors")
+        .mark_line(strokeWidth=3.5 if big else 2)
+        .encode(
+            x=_time_axis(symlog),
+            y=alt.Y(
+                "|θ̃|:Q", scale=alt.Scale(type="log", nice=False), axis=alt.Axis(format=".0e", title="|θ̃ₜ,ᵢ| (log)")
+            ),
+            color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ"),
+            strokeDash=alt.StrokeDash("method:N", title="optimizer"),
+            detail="direction:N",
+            tooltip=[
+                alt.Tooltip("method:N"),
+                alt.Tooltip("λ:Q", format=".6g", title="λᵢ"),
+                alt.Tooltip("t:Q", title="step"),
+                alt.Tooltip("exact:N", title="θ̃ₜ,ᵢ"),
+            ],
+        ),
+        big,
+        legend_bottom=True,
+    )

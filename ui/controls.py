@@ -136,3 +136,35 @@ def text_area(label: str, key: str, value: str = "", container=None, **kwargs):
         return _hidden_value(key, value)
     box = container or st
     return box.text_area(label, value=value, key=key, bind="query-params", persist_state="session", **kwargs)
+
+
+def _copy_from_slider(key: str) -> None:
+    st.session_state[key] = float(st.session_state[f"_{key}_slider"])
+
+
+def number_with_slider(
+    label: str, key: str, value: float, min_value: float, max_value: float, slider_max: float, container=None
+) -> float:
+    """An exact number box (bound to the URL) with a coarse slider under it.
+
+    A slider cannot land on 2/λ_max exactly, and its range depends on the spectrum; so the number
+    is the value, and the slider is re-seeded from it on every run and writes back when dragged.
+    """
+    box = container or st
+    exact = number(f"{label} (exact)", key, value, min_value, max_value, format="%.6g", container=box)
+    if is_hidden(key):
+        return exact
+    slider_key = f"_{key}_slider"
+    st.session_state[slider_key] = float(min(max(exact, min_value), slider_max))
+    box.slider(
+        label,
+        float(min_value),
+        float(slider_max),
+        step=float(slider_max - min_value) / 500,
+        key=slider_key,
+        format="%.4g",
+        on_change=_copy_from_slider,
+        args=(key,),
+        help="Drag for a coarse value; type an exact one above.",
+    )
+    return float(exact)

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from core import momentum, plane
 from core import quadratic as q
 
 LOG_CLIP = 30.0  # draw |x| within [1e-30, 1e30]; exact values are in the tooltips
@@ -172,3 +173,154 @@ def one_direction_frame(lr: float, lam: float = 1.0, steps: int = 20) -> pd.Data
             "θ exact": [format_log(v, s) for v, s in zip(log_mag[:, 0], sign[:, 0], strict=True)],
         }
     )
+
+
+# ---- 2-D trajectories --------------------------------------------------------------------
+
+PATH_POINTS = 300
+
+
+def trajectory_frames(l1, l2, angle, theta0, lr, beta, method, steps) -> dict:
+    """Everything the 2-D path page draws, bounded: level-set ellipses (≤ 7 × 120 points), the two
+    eigenvector axes, the path at ≤ 300 sampled steps (cut where it leaves 3× the view), and the
+    two eigen-coordinates against t. Also the view radius and the step at which the path left it."""
+    theta0 = np.asarray(theta0, dtype=np.float64)
+    loss0 = float(plane.loss(theta0, l1, l2, angle))
+    scale = loss0 if loss0 > 0 else 1.0
+    radius = 1.15 * np.sqrt(2 * scale / min(l1, l2))
+    levels = []
+    for k, level in enumerate(scale * 4.0 ** -np.arange(7)):
+        pts = plane.level_set(l1, l2, angle, level)
+        levels.append(
+            pd.DataFrame({"x": pts[:, 0], "y": pts[:, 1], "level": k, "order": np.arange(len(pts)), "L": level})
+        )
+    q_axes = plane.rotation(angle)
+    ends = np.array([-radius, radius])
+    axes = pd.DataFrame(
+        {
+            "x": np.concatenate([ends * q_axes[0, 0], ends * q_axes[0, 1]]),
+            "y": np.concatenate([ends * q_axes[1, 0], ends * q_axes[1, 1]]),
+            "axis": ["q₁ (λ₁)", "q₁ (λ₁)", "q₂ (λ₂)", "q₂ (λ₂)"],
+        }
+    )
+    t = q.sample_steps(steps, max_points=PATH_POINTS, dense_head=PATH_POINTS // 2)
+    escaped = plane.escape_step(l1, l2, angle, theta0, lr, beta, t, method, radius=3 * radius)
+    kept = t if escaped is None else t[t <= escaped]
+    pts = plane.path(l1, l2, angle, theta0, lr, beta, kept, method)
+    losses = plane.loss(pts, l1, l2, angle)
+    path_frame = pd.DataFrame(
+        {
+            "t": kept,
+            "x": np.clip(pts[:, 0], -3 * radius, 3 * radius),
+            "y": np.clip(pts[:, 1], -3 * radius, 3 * radius),
+            "θ": [f"({a:.4g}, {b:.4g})" for a, b in pts],
+            "L": [format_number(float(v)) for v in losses],
+        }
+    )
+    u = momentum.iterates_at([l1, l2], lr, beta, plane.to_eigen(theta0, angle), t, method)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rel = u / np.where(np.abs(u[0]) > 0, np.abs(u[0]), 1.0)
+    coords = pd.DataFrame(
+        {
+            "t": np.repeat(t, 2),
+            "coordinate": np.tile(["θ̃₁ (λ₁)", "θ̃₂ (λ₂)"], t.size),
+            "value": np.clip(np.nan_to_num(rel, posinf=1e6, neginf=-1e6), -1e6, 1e6).ravel(),
+            "exact": [format_number(float(v)) for v in u.ravel()],
+        }
+    )
+    return {
+        "levels": pd.concat(levels, ignore_index=True),
+        "axes": axes,
+        "path": path_frame,
+        "coords": coords,
+        "radius": float(radius),
+        "escaped": escaped,
+    }
+
+
+# ---- momentum ----------------------------------------------------------------------------
+
+RATE_MAP_H = (0.0, 4.0, 100)  # ηλ from 0 to 4 in 100 columns
+RATE_MAP_BETA = (0.0, 0.99, 40)  # β from 0 to 0.99 in 40 rows: 4,000 cells
+RATE_CLIP = 1.2
+
+
+def rate_map_frame(method: str) -> pd.DataFrame:
+    """The spectral radius ρ(ηλ, β) on a 100 × 40 grid of cells (edges h0..h1, b0..b1)."""
+    h_edges = np.linspace(*RATE_MAP_H[:2], RATE_MAP_H[2] + 1)
+    b_edges = np.linspace(*RATE_MAP_BETA[:2], RATE_MAP_BETA[2] + 1)
+    h_mid = (h_edges[:-1] + h_edges[1:]) / 2
+    b_mid = (b_edges[:-1] + b_edges[1:]) / 2
+    rho = momentum.rate_map(h_mid, b_mid, method)  # rows β, columns h
+    regime = momentum.regime(h_mid[None, :], b_mid[:, None], method)
+    hh, bb = np.meshgrid(np.arange(h_mid.size), np.arange(b_mid.size))
+    return pd.DataFrame(
+        {
+            "h0": h_edges[hh.ravel()],
+            "h1": h_edges[hh.ravel() + 1],
+            "b0": b_edges[bb.ravel()],
+            "b1": b_edges[bb.ravel() + 1],
+            "ηλ": h_mid[hh.ravel()],
+            "β": b_mid[bb.ravel()],
+            "ρ": np.minimum(rho.ravel(), RATE_CLIP),
+            "rate": [format_number(float(v)) for v in rho.ravel()],
+            "regime": np.broadcast_to(regime, rho.shape).ravel(),
+        }
+    )
+
+
+def boundary_frame() -> pd.DataFrame:
+    """Where each method's stability ends, h = boundary(β), for β in [0, 0.99]."""
+    beta = np.linspace(0, 0.99, 100)
+    rows = []
+    for method in ("gd", "heavy_ball", "nesterov"):
+        h = np.broadcast_to(momentum.boundary(beta if method != "gd" else 0.0, method), beta.shape)
+        rows.append(pd.DataFrame({"ηλ": np.minimum(h, RATE_MAP_H[1]), "β": beta, "method": method}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def spectrum_on_map_frame(eigenvalues, lr, beta, method) -> pd.DataFrame:
+    """The spectrum as points (ηλᵢ, β) with their rate and regime (≤ 200 representative λᵢ)."""
+    lam = np.asarray(eigenvalues, dtype=np.float64)[q.representative_directions(eigenvalues, 200)]
+    h = lr * lam
+    rho = momentum.spectral_radius(h, beta, method)
+    return pd.DataFrame(
+        {
+            "ηλ": np.clip(h, 0.0, RATE_MAP_H[1]),
+            "β": beta,
+            "λ": lam,
+            "ηλ exact": [format_number(float(v)) for v in h],
+            "rate": [format_number(float(v)) for v in rho],
+            "regime": momentum.regime(h, beta, method),
+            "off map": np.where((h > RATE_MAP_H[1]) | (h < 0), "beyond the map", "on the map"),
+        }
+    )
+
+
+def momentum_error_frame(eigenvalues, lr, beta, theta0, steps, method) -> pd.DataFrame:
+    """|θ̃ₜ,ᵢ| for ≤ 6 representative directions, under `method` and under plain GD at the same η."""
+    lam = np.asarray(eigenvalues, dtype=np.float64)
+    reps = q.representative_directions(lam, 6)
+    t = q.sample_steps(steps)
+    theta0 = np.asarray(theta0, dtype=np.float64)[reps]
+    frames = []
+    for name, m, b in ((METHOD_LABELS[method], method, beta), (METHOD_LABELS["gd"], "gd", 0.0)):
+        u = momentum.iterates_at(lam[reps], lr, b, theta0, t, m)
+        with np.errstate(divide="ignore"):
+            log_mag = np.log10(np.abs(u))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "t": np.repeat(t, reps.size),
+                    "λ": np.tile(lam[reps], t.size),
+                    "direction": np.tile(reps + 1, t.size),
+                    "|θ̃|": 10.0 ** _clip_log(log_mag).ravel(),
+                    "exact": [format_number(float(v)) for v in u.ravel()],
+                    "method": name,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+METHOD_LABELS = {"gd": "gradient descent", "heavy_ball": "heavy ball", "nesterov": "Nesterov"}

@@ -103,11 +103,6 @@ def spectrum_controls() -> np.ndarray:
     return lam
 
 
-def _sync_from_slider(unit: float) -> None:
-    key = "lrr" if st.session_state.get("rel") else "lr"
-    st.session_state[key] = float(st.session_state["_lr_slider"]) * (1.0 if key == "lrr" else unit)
-
-
 def _switch_units(eta_max: float) -> None:
     # The toggle has just flipped: carry η over into the other unit so nothing jumps.
     if st.session_state.get("rel"):
@@ -116,63 +111,59 @@ def _switch_units(eta_max: float) -> None:
         st.session_state["lr"] = float(st.session_state.get("lrr", 1.0)) * eta_max
 
 
-def _set_lr(value: float, eta_max: float) -> None:
+def _set_lr(value: float, unit: float) -> None:
     if st.session_state.get("rel"):
-        st.session_state["lrr"] = value / eta_max
+        st.session_state["lrr"] = value / unit
     else:
         st.session_state["lr"] = value
 
 
-def lr_controls(eigenvalues) -> float:
-    """η from a slider (coarse), a number box (exact), and buttons that land exactly on η_max
-    and η*. A switch enters η as a multiple of η_max = 2/λ_max instead."""
+def gd_marks(eigenvalues) -> list[tuple[str, float, str]]:
+    """The exact learning rates plain GD cares about, for the buttons under the η slider."""
+    return [
+        ("η = η_max", q.max_stable_lr(eigenvalues), "2/λ_max exactly: the top direction oscillates forever"),
+        ("η = η*", q.optimal_lr(eigenvalues), "2/(λ_min + λ_max) exactly: the fastest rate"),
+    ]
+
+
+def lr_controls(eigenvalues, marks=None, slider_reach: float | None = None) -> float:
+    """η from an exact number box plus a coarse slider, and buttons that land exactly on the
+    marks [(label, η, why)] (η_max and η* by default). A switch enters η as a multiple of
+    η_max = 2/λ_max instead. slider_reach: the slider's top in absolute η (default 2.5 η_max)."""
     box = st.sidebar
     box.subheader("Learning rate η")
     eta_max = q.max_stable_lr(eigenvalues)
-    eta_opt = q.optimal_lr(eigenvalues)
     unit = eta_max if math.isfinite(eta_max) else 1.0
+    reach = slider_reach if slider_reach and math.isfinite(slider_reach) else LR_RATIO_MAX * unit
     rel = controls.toggle(
         "enter η as a multiple of η_max = 2/λ_max", "rel", container=box, on_change=_switch_units, args=(unit,)
     )
     if rel:
-        ratio = controls.number("η / η_max (exact)", "lrr", 0.75, 0.0, 1e6, format="%.6g", container=box)
-        lr = float(ratio) * unit
-        slider_value, slider_top, label = float(ratio), LR_RATIO_MAX, "η / η_max"
+        lr = unit * controls.number_with_slider("η / η_max", "lrr", 0.75, 0.0, 1e6, reach / unit, container=box)
     else:
-        lr = float(controls.number("η (exact)", "lr", DEFAULT_LR, 0.0, 1e12, format="%.6g", container=box))
-        slider_top = LR_RATIO_MAX * unit
-        slider_value, label = lr, "η"
-    # The slider is a coarse view of the exact value above; it is re-seeded from it every run.
-    st.session_state["_lr_slider"] = min(slider_value, slider_top)
-    box.slider(
-        label,
-        0.0,
-        slider_top,
-        step=slider_top / 500,
-        key="_lr_slider",
-        format="%.4g",
-        on_change=_sync_from_slider,
-        args=(unit,),
-        help="Drag for a coarse value; type an exact one above, or use the buttons below.",
-    )
-    left, right = box.columns(2)
-    left.button(
-        "η = η_max",
-        on_click=_set_lr,
-        args=(eta_max, unit),
-        disabled=not math.isfinite(eta_max),
-        help="2/λ_max exactly: the top direction oscillates forever",
-        width="stretch",
-    )
-    right.button(
-        "η = η*",
-        on_click=_set_lr,
-        args=(eta_opt, unit),
-        disabled=not math.isfinite(eta_opt),
-        help="2/(λ_min + λ_max) exactly: the fastest rate",
-        width="stretch",
-    )
-    return lr
+        lr = controls.number_with_slider("η", "lr", DEFAULT_LR, 0.0, 1e12, reach, container=box)
+    marks = gd_marks(eigenvalues) if marks is None else marks
+    for column, (label, value, why) in zip(box.columns(len(marks)), marks, strict=True):
+        column.button(
+            label, on_click=_set_lr, args=(value, unit), disabled=not math.isfinite(value), help=why, width="stretch"
+        )
+    return float(lr)
+
+
+METHOD_NAMES = {"gd": "gradient descent", "heavy_ball": "heavy ball", "nesterov": "Nesterov"}
+METHOD_CODES = {name: code for code, name in METHOD_NAMES.items()}
+
+
+def method_controls() -> tuple[str, float]:
+    """The optimizer (gd / heavy_ball / nesterov) and its momentum β (exact box plus slider)."""
+    box = st.sidebar
+    box.subheader("Optimizer")
+    # The URL carries the readable name (?method=heavy+ball); core takes the code.
+    method = METHOD_CODES[controls.select("method", "method", list(METHOD_CODES), container=box, radio=True)]
+    if method == "gd":
+        return method, 0.0
+    beta = controls.number_with_slider("momentum β", "beta", 0.5, 0.0, 0.999999, 0.99, container=box)
+    return method, float(beta)
 
 
 def start_controls(eigenvalues) -> np.ndarray:

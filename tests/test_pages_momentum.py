@@ -1,0 +1,67 @@
+"""AppTest of the trajectory and momentum pages: defaults, divergence, β near 1, exact optimum."""
+
+import pytest
+
+from core import momentum
+from tests.apptest_helpers import assert_charts_clean, chart_frames, open_page
+
+DEFAULT_SPECTRUM = [0.1 + 0.1 * i for i in range(10)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"lr": "4.5"},  # diverges: ηλ₂ = 4.5
+        {"method": "heavy ball", "beta": "0.999"},
+        {"method": "Nesterov", "beta": "0.9", "lr": "1.9", "T": "100000"},
+        {"l1": "0.001", "l2": "1000", "lr": "0.0021", "T": "100000"},
+    ],
+)
+def test_trajectory_renders(query):
+    at = open_page("trajectory", query)
+    assert_charts_clean(at)
+    path = chart_frames(at)[0]["path"]
+    assert len(path) <= 300
+
+
+def test_trajectory_says_diverged_at_step():
+    at = open_page("trajectory", {"lr": "4.5"})
+    errors = [e.value for e in at.error]
+    assert any("Diverged at step" in e for e in errors), errors
+
+
+def test_trajectory_step_scrubber_moves_the_current_point():
+    at = open_page("trajectory")
+    at.slider(key="ts").set_value(3).run()
+    frames = chart_frames(at)[0]
+    assert list(frames["current"]["t"]) == [3]
+    assert frames["path"]["shown"].sum() == 4  # t = 0, 1, 2, 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"method": "heavy ball", "beta": "0.999", "lr": "3"},
+        {"method": "Nesterov", "beta": "0.5", "lr": "100"},
+        {"method": "heavy ball", "beta": "0.9", "T": "100000", "preset": "log-spaced", "n": "10000"},
+    ],
+)
+def test_momentum_renders(query):
+    at = open_page("momentum", query)
+    assert_charts_clean(at)
+
+
+def test_momentum_metrics_and_jump_to_optimum_exactly():
+    at = open_page("momentum")
+    at.radio(key="method").set_value("heavy ball").run()
+    at.number_input(key="beta").set_value(0.6).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["η_max, heavy ball (β = 0.6)"]) == pytest.approx(3.2)
+    assert float(metrics["η_max, Nesterov (β = 0.6)"]) == pytest.approx(3.2 / 2.2, rel=1e-5)
+    at.button(key="jump").click().run()
+    best = momentum.optimal(DEFAULT_SPECTRUM)
+    assert at.number_input(key="beta").value == best["beta"]
+    assert at.number_input(key="lr").value == best["lr"]
+    assert float({m.label: m.value for m in at.metric}["rate now"]) == pytest.approx(best["rate"], rel=1e-5)

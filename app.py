@@ -8,7 +8,7 @@ st.set_page_config(
     page_title="Edge of Stability Explorer",
     page_icon=":material/ssid_chart:",
     layout="wide",
-    initial_sidebar_state="collapsed" if st.query_params.get("present") == "true" else "auto",
+    initial_sidebar_state="collapsed" if st.query_params.get("present") in ("true", "1") else "auto",
 )
 
 PAGES = [
@@ -22,5 +22,7 @@ PAGES = [
 page = st.navigation(PAGES)
 
 # Presentation mode (?present=true): big chart text, thick lines, for a projector.
-controls.toggle("presentation mode (big text)", "present", container=st.sidebar)
+if controls.toggle("presentation mode (big text)", "present", container=st.sidebar):
+    # Static CSS written here, never user text: bigger page text for the back of the room.
+    st.markdown("<style>html { font-size: 20px; }</style>", unsafe_allow_html=True)
 page.run()

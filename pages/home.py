@@ -5,7 +5,6 @@ import streamlit as st
 from core import quadratic as q
 from ui import charts, controls, frames
 from ui.routing import ensure_app_router
-from ui.style import presenting
 
 ensure_app_router()
 
@@ -70,7 +69,6 @@ with right:
         {"theta": frame},
         key="home_example",
         alt_text=f"θ_t for 20 steps at ηλ = {eta:g}: {q.regimes([1.0], eta)[0]}.",
-        big=presenting(),
     )
     st.markdown(f"**{q.regimes([1.0], eta)[0]}**: r = 1 − ηλ = {1 - eta:.3g}.")
     st.markdown(
@@ -83,3 +81,5 @@ with right:
         label="Quadratic explorer: every eigendirection at once",
         icon=":material/stacked_line_chart:",
     )
+
+controls.share_link()

@@ -8,7 +8,6 @@ from core import momentum
 from core import quadratic as q
 from ui import charts, controls, frames, sidebar
 from ui.routing import ensure_app_router
-from ui.style import presenting
 
 ensure_app_router()
 
@@ -47,18 +46,28 @@ def jump_to_optimum() -> None:
 
 
 row = st.columns(4)
-row[0].metric("η_max, gradient descent", frames.format_number(momentum.max_stable_lr(eigenvalues, 0.0, "gd")))
-row[1].metric(
-    f"η_max, heavy ball (β = {beta:.3g})", frames.format_number(momentum.max_stable_lr(eigenvalues, beta, "heavy_ball"))
+controls.metric(
+    row[0], "gdmax_m", "η_max, gradient descent", frames.format_number(momentum.max_stable_lr(eigenvalues, 0.0, "gd"))
 )
-row[2].metric(
-    f"η_max, Nesterov (β = {beta:.3g})", frames.format_number(momentum.max_stable_lr(eigenvalues, beta, "nesterov"))
+controls.metric(
+    row[1],
+    "hbmax_m",
+    f"η_max, heavy ball (β = {beta:.3g})",
+    frames.format_number(momentum.max_stable_lr(eigenvalues, beta, "heavy_ball")),
 )
-row[3].metric("rate now", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))
+controls.metric(
+    row[2],
+    "nagmax_m",
+    f"η_max, Nesterov (β = {beta:.3g})",
+    frames.format_number(momentum.max_stable_lr(eigenvalues, beta, "nesterov")),
+)
+controls.metric(row[3], "rate_m", "rate now", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))
 row = st.columns([1, 1, 1, 1])
-row[0].metric("optimal heavy ball η*", frames.format_number(best["lr"]))
-row[1].metric("optimal β*", frames.format_number(best["beta"]))
-row[2].metric(
+controls.metric(row[0], "opt_lr_m", "optimal heavy ball η*", frames.format_number(best["lr"]))
+controls.metric(row[1], "opt_beta_m", "optimal β*", frames.format_number(best["beta"]))
+controls.metric(
+    row[2],
+    "opt_rate_m",
     "rate at (η*, β*)",
     frames.format_number(best["rate"]),
     delta=f"GD's best: {best['gd_rate']:.4g}",
@@ -81,7 +90,6 @@ def rate_cells(method_name: str):
     return frames.rate_map_frame(method_name)
 
 
-big = presenting()
 map_method = method if method != "gd" else "heavy_ball"
 st.subheader(f"Rate map: ρ over (ηλ, β) for {sidebar.METHOD_NAMES[map_method]}")
 charts.show(
@@ -94,7 +102,6 @@ charts.show(
     key="rate_map",
     alt_text=f"Heatmap of the convergence rate over step size × eigenvalue and momentum for {map_method}, with "
     "the stability edges of GD, heavy ball and Nesterov and the current spectrum as points.",
-    big=big,
 )
 st.caption(
     "Black: GD's edge ηλ = 2. Orange dashed: heavy ball's ηλ = 2 + 2β. Pink dotted: Nesterov's ηλ = (2 + 2β)/(1 + 2β). "
@@ -108,6 +115,7 @@ charts.show(
     {"errors": frames.momentum_error_frame(eigenvalues, lr, beta, theta0, steps, method)},
     key="momentum_errors",
     alt_text="Per-direction error of the chosen optimizer against plain gradient descent on a log scale.",
-    big=big,
     symlog=steps > 200,
 )
+
+controls.share_link()

@@ -9,7 +9,6 @@ from core import quadratic as q
 from ui import charts, controls, frames, sidebar
 from ui.frames import format_number
 from ui.routing import ensure_app_router
-from ui.style import presenting
 
 ensure_app_router()
 
@@ -31,17 +30,19 @@ n_steps = q.steps_to_tolerance(eigenvalues, lr, eps)
 verdict = q.status(eigenvalues, lr, theta0)
 
 row1, row2 = st.columns(4), st.columns(4)
-row1[0].metric("sharpness λ_max", format_number(float(eigenvalues.max())))
-row1[1].metric("η_max = 2/λ_max", format_number(eta_max))
-row1[2].metric("η* (fastest)", format_number(eta_opt), help="η* = 2/(λ_min + λ_max) over the λ > 0")
-row1[3].metric("κ = λ_max/λ_min", format_number(kappa))
-row2[0].metric("η (current)", format_number(lr))
-row2[1].metric("η / η_max", format_number(lr / eta_max) if math.isfinite(eta_max) else "—")
-row2[2].metric("rate max|1 − ηλᵢ|", format_number(rho), help="the slowest direction's factor per step (λ ≠ 0)")
-row2[3].metric(f"steps to ε = {eps:g}", "never" if math.isinf(n_steps) else f"{n_steps:,}")
+controls.metric(row1[0], "lmax_m", "sharpness λ_max", format_number(float(eigenvalues.max())))
+controls.metric(row1[1], "etamax_m", "η_max = 2/λ_max", format_number(eta_max))
+controls.metric(row1[2], "etaopt_m", "η* (fastest)", format_number(eta_opt), help="2/(λ_min + λ_max) over the λ > 0")
+controls.metric(row1[3], "kappa_m", "κ = λ_max/λ_min", format_number(kappa))
+controls.metric(row2[0], "lr_m", "η (current)", format_number(lr))
+controls.metric(row2[1], "ratio_m", "η / η_max", format_number(lr / eta_max) if math.isfinite(eta_max) else "—")
+controls.metric(row2[2], "rate_m", "rate max|1 − ηλᵢ|", format_number(rho), help="slowest direction's factor (λ ≠ 0)")
+controls.metric(row2[3], "steps_m", f"steps to ε = {eps:g}", "never" if math.isinf(n_steps) else f"{n_steps:,}")
 
 i = verdict["direction"]
-if verdict["status"] == "diverges":
+if not controls.visible("status"):
+    pass
+elif verdict["status"] == "diverges":
     st.error(
         f"**Diverges.** Direction {i + 1} (λ = {verdict['eigenvalue']:.6g}, ηλ = {lr * verdict['eigenvalue']:.4g}) "
         f"goes first: it passes 10⁶ × its start at step {int(verdict['step']):,}.",
@@ -59,7 +60,6 @@ else:
         icon=":material/check_circle:",
     )
 
-big = presenting()
 symlog = steps > 200  # a log-like time axis keeps the first steps visible when T is large
 n = eigenvalues.size
 st.subheader("Every eigendirection: |θ̃ₜ,ᵢ| against t")
@@ -71,7 +71,6 @@ charts.show(
     key="decay",
     alt_text=f"Log-scale magnitude of {drawn} eigen-coordinates over {steps:,} steps at η = {lr:.6g}: "
     f"{verdict['status']}.",
-    big=big,
     symlog=symlog,
 )
 st.caption(
@@ -94,7 +93,6 @@ with left:
         key="stability_v",
         alt_text=f"The V |1 − ηλ| against λ with the {n:,} eigenvalues on it; "
         f"{int(np.sum(np.abs(1 - lr * eigenvalues) >= 1)):,} of them outside the stable band.",
-        big=big,
     )
     st.caption("Directions inside the green band (|1 − ηλ| < 1) shrink; right of the dashed line λ = 2/η they blow up.")
 with right:
@@ -105,7 +103,6 @@ with right:
         {"lines": f_lines, "rules": f_rules},
         key="factors",
         alt_text=f"|1 − ηλᵢ| against η for representative eigenvalues; η_max = {eta_max:.6g}, η* = {eta_opt:.6g}.",
-        big=big,
     )
     st.caption("Each V is one eigenvalue. η_max is where the steepest V leaves the band; η* balances the extremes.")
 
@@ -115,6 +112,7 @@ charts.show(
     {"loss": frames.loss_frame(eigenvalues, lr, theta0, steps)},
     key="loss",
     alt_text=f"Loss on a log scale over {steps:,} steps: {verdict['status']}.",
-    big=big,
     symlog=symlog,
 )
+
+controls.share_link()

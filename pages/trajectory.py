@@ -8,7 +8,6 @@ import streamlit as st
 from core import momentum
 from ui import charts, controls, frames, sidebar
 from ui.routing import ensure_app_router
-from ui.style import presenting
 
 ensure_app_router()
 
@@ -46,11 +45,13 @@ path = data["path"]
 last = int(path["t"].iloc[-1])
 
 cols = st.columns(4)
-cols[0].metric("η_max for this method", frames.format_number(edge))
-cols[1].metric("η·λ₂ (steep)", frames.format_number(lr * l2))
-cols[2].metric("rate", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))
-cols[3].metric("κ = λ₂/λ₁", frames.format_number(max(l1, l2) / min(l1, l2)))
-if data["escaped"] is not None:
+controls.metric(cols[0], "edge_m", "η_max for this method", frames.format_number(edge))
+controls.metric(cols[1], "h2_m", "η·λ₂ (steep)", frames.format_number(lr * l2))
+controls.metric(cols[2], "rate_m", "rate", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))
+controls.metric(cols[3], "kappa_m", "κ = λ₂/λ₁", frames.format_number(max(l1, l2) / min(l1, l2)))
+if not controls.visible("status"):
+    pass
+elif data["escaped"] is not None:
     st.error(
         f"**Diverged at step {data['escaped']:,}**: the path left the view (3 × the start's level set) there; "
         "the chart stops at that step.",
@@ -91,7 +92,6 @@ def path_view() -> None:
             },
             key="trajectory",
             alt_text=f"Path of {sidebar.METHOD_NAMES[method]} on a 2-D quadratic, {len(upto)} of {len(path)} points.",
-            big=presenting(),
             radius=data["radius"],
         )
     with right:
@@ -104,8 +104,9 @@ def path_view() -> None:
             {"coords": data["coords"], "current": current[["t"]]},
             key="coords",
             alt_text="Each eigen-coordinate against t, signed, on a symlog axis.",
-            big=presenting(),
         )
 
 
 path_view()
+
+controls.share_link()

@@ -17,7 +17,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from ui import controls
 from ui.frames import FACTOR_CLIP, LOG_CLIP
+from ui.style import presenting
 
 # Colour-blind-safe: viridis for the ordered λ, Okabe–Ito for categories.
 LAMBDA_SCHEME = "viridis"
@@ -52,10 +54,63 @@ def spec(builder, **options) -> dict:
 
 
 def show(builder, datasets: dict[str, pd.DataFrame], key: str, alt_text: str, **options) -> None:
-    """Render builder's chart with these named DataFrames (a keyed chart updates in place)."""
-    full = copy.deepcopy(spec(builder, **options))  # Streamlit edits the spec it is given
+    """Render builder's chart with these named DataFrames (a keyed chart updates in place), with
+    CSV and SVG downloads built only when clicked. ?hide=<key> hides it (an exercise)."""
+    if not controls.visible(key):
+        return
+    big = presenting()
+    full = copy.deepcopy(spec(builder, big=big, **options))  # Streamlit edits the spec it is given
     full["datasets"] = {**full.get("datasets", {}), **datasets}  # keep the builder's constant layers
+    if big:
+        # Projector: full-contrast axis and legend text in the current theme's ink.
+        ink = "#f0f0f0" if st.context.theme.type == "dark" else "#111111"
+        config = full.setdefault("config", {})
+        config.setdefault("axis", {}).update(labelColor=ink, titleColor=ink)
+        config.setdefault("legend", {}).update(labelColor=ink, titleColor=ink)
     st.vega_lite_chart(full, key=key, width="stretch", alt=alt_text)
+    with st.container(horizontal=True, gap="small"):
+        st.download_button(
+            "CSV",
+            data=lambda: chart_csv(datasets),
+            file_name=f"{key}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key=f"{key}_csv",
+            type="tertiary",
+            icon=":material/download:",
+            help="The numbers behind this chart (every dataset, one column says which)",
+        )
+        st.download_button(
+            "SVG",
+            data=lambda: chart_svg(full),
+            file_name=f"{key}.svg",
+            mime="image/svg+xml",
+            on_click="ignore",
+            key=f"{key}_svg",
+            type="tertiary",
+            icon=":material/image:",
+            help="A vector image (PNG: the chart's own menu, top right)",
+        )
+
+
+def chart_csv(datasets: dict[str, pd.DataFrame]) -> str:
+    """All of a chart's datasets as one CSV, with a `dataset` column naming each part."""
+    parts = [frame.assign(dataset=name) for name, frame in datasets.items() if len(frame)]
+    return pd.concat(parts, ignore_index=True).to_csv(index=False) if parts else ""
+
+
+def chart_svg(full_spec: dict) -> str:
+    """The chart as SVG, rendered on the server by vl-convert (no browser needed)."""
+    import vl_convert  # imported on first use: the engine takes ≈ 1 s to start
+
+    spec_ = copy.deepcopy(full_spec)
+    spec_["datasets"] = {
+        name: (data.to_dict(orient="records") if isinstance(data, pd.DataFrame) else data)
+        for name, data in spec_.get("datasets", {}).items()
+    }
+    if spec_.get("width") == "container":
+        spec_["width"] = 800
+    return vl_convert.vegalite_to_svg(spec_)
 
 
 def _named(name: str) -> alt.Chart:

@@ -11,6 +11,7 @@ Every control of every page goes through these wrappers so that:
 from __future__ import annotations
 
 import math
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -25,6 +26,18 @@ def hidden() -> set[str]:
 
 def is_hidden(key: str) -> bool:
     return key in hidden() and not st.session_state.get("reveal", False)
+
+
+def visible(name: str) -> bool:
+    """Whether a page element (a chart key, a metric, "status") is shown: ?hide=name hides it
+    until the class presses "reveal"."""
+    return not is_hidden(name)
+
+
+def metric(container, key: str, label: str, value, **kwargs) -> None:
+    """st.metric that ?hide=key can hide (an exercise: "what is η_max?")."""
+    if visible(key):
+        container.metric(label, value, **kwargs)
 
 
 def _notice(key: str, raw: str, allowed: str) -> None:
@@ -72,24 +85,67 @@ def _check_option(key: str, options) -> None:
 
 def _check_bool(key: str) -> None:
     raw = _url_value(key)
-    if raw is not None and raw.lower() not in ("true", "false", ""):
-        _notice(key, raw, "it must be true or false")
+    if raw is None:
+        return
+    if raw in ("1", "0") and key not in st.session_state:
+        # Streamlit reads only true/false; a hand-written ?present=1 should work too.
+        st.session_state[key] = raw == "1"
+    elif raw.lower() not in ("true", "false", ""):
+        _notice(key, raw, "it must be true or false (or 1 / 0)")
 
 
 def show_notices() -> None:
-    """Show (once) the notices gathered from the URL in this run."""
+    """Show the notices gathered from the URL in this run, and, on an exercise link, the
+    "reveal" switch that shows what the link hides."""
     for message in st.session_state.pop(NOTICES, {}).values():
         st.warning(message, icon=":material/link:")
+    if hidden():
+        st.info(
+            "This is an exercise link: some controls or results are hidden "
+            f"({', '.join(sorted(hidden()))}). Work out the answer, then reveal it.",
+            icon=":material/school:",
+        )
+        st.toggle("reveal the hidden answers", key="reveal")
 
 
-def _hidden_value(key: str, default):
-    return st.session_state.get(key, default)
+def _hidden_value(key: str, default, lo=None, hi=None, options=None):
+    """The value of a control that ?hide= keeps off the page: the URL's, if valid, else the default.
+
+    (Streamlit only reads a bound parameter when the widget is drawn, so this parses it itself.)
+    """
+    if key in st.session_state:
+        return st.session_state[key]
+    raw = _url_value(key)
+    if raw is None:
+        return default
+    try:
+        if options is not None:
+            return raw if raw in [str(o) for o in options] else default
+        if isinstance(default, bool):
+            return {"true": True, "1": True, "false": False, "0": False}[raw.lower()]
+        if isinstance(default, str):
+            return raw
+        value = type(default)(float(raw)) if isinstance(default, int) else float(raw)
+    except (ValueError, KeyError):
+        return default
+    if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
+        return default
+    return value
+
+
+def share_link() -> None:
+    """A copyable link to exactly this view (page and every bound control), in the sidebar."""
+    base = st.context.url or ""
+    query = urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
+    with st.sidebar.expander("Copy link to this view", icon=":material/link:"):
+        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+        st.caption("Add `hide=key1,key2` to hide controls or answers (an exercise), `present=1` for a projector.")
 
 
 def slider(label: str, key: str, min_value, max_value, value, step=None, container=None, **kwargs):
     _check_number(key, min_value, max_value, isinstance(value, int))
     if is_hidden(key):
-        return _hidden_value(key, value)
+        return _hidden_value(key, value, min_value, max_value)
     box = container or st
     return box.slider(
         label, min_value, max_value, value, step=step, key=key, bind="query-params", persist_state="session", **kwargs
@@ -99,7 +155,7 @@ def slider(label: str, key: str, min_value, max_value, value, step=None, contain
 def number(label: str, key: str, value, min_value=None, max_value=None, step=None, container=None, **kwargs):
     _check_number(key, min_value, max_value, isinstance(value, int))
     if is_hidden(key):
-        return _hidden_value(key, value)
+        return _hidden_value(key, value, min_value, max_value)
     box = container or st
     return box.number_input(
         label,
@@ -117,7 +173,7 @@ def number(label: str, key: str, value, min_value=None, max_value=None, step=Non
 def select(label: str, key: str, options, index: int = 0, container=None, radio: bool = False, **kwargs):
     _check_option(key, options)
     if is_hidden(key):
-        return _hidden_value(key, options[index])
+        return _hidden_value(key, options[index], options=options)
     box = container or st
     widget = box.radio if radio else box.selectbox
     return widget(label, options, index=index, key=key, bind="query-params", persist_state="session", **kwargs)

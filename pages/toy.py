@@ -1,0 +1,206 @@
+"""2-D toy: the scalar network L(x, y) = ½(xy − 1)², Edge of Stability in one picture (theory.md §6)."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import toy2d
+from ui import controls, toy_views
+from ui.charts import show
+from ui.frames import format_number
+from ui.routing import ensure_app_router
+from ui.style import presenting
+
+ensure_app_router()
+
+st.title("Edge of Stability in two parameters")
+st.caption(
+    "The scalar network L(x, y) = ½(xy − 1)²: its minima are the hyperbola xy = 1, where the Hessian's "
+    "eigenvalues are 0 and x² + y², so the sharpness of a minimum is x² + y² ≥ 2. GD with step η can only "
+    "settle on a minimum with x² + y² ≤ 2/η."
+)
+
+STARTS = {
+    "(3, 0.05) unbalanced": (3.0, 0.05),
+    "(2, 0.1)": (2.0, 0.1),
+    "(1.5, 0.5)": (1.5, 0.5),
+    "(0.5, 0.5) near balanced": (0.5, 0.5),
+    "custom": None,
+}
+THEORY_LRS = [0.2, 0.25, 0.3, 0.4, 0.6]  # theory.md §6, from (3, 0.05)
+START_LIMIT = 10.0
+
+
+def _fill_start() -> None:
+    xy = STARTS.get(st.session_state.get("tstart"))
+    if xy is not None:
+        st.session_state["tx"], st.session_state["ty"] = xy
+
+
+def _name_start() -> None:
+    xy = (st.session_state.get("tx"), st.session_state.get("ty"))
+    st.session_state["tstart"] = next((name for name, v in STARTS.items() if v == xy), "custom")
+
+
+def _set_lr(value: float) -> None:
+    st.session_state["teta"] = value
+
+
+box = st.sidebar
+box.subheader("Start (x₀, y₀)")
+controls.select("start", "tstart", list(STARTS), container=box, on_change=_fill_start)
+x0 = controls.number(
+    "x₀", "tx", 3.0, -START_LIMIT, START_LIMIT, step=0.1, format="%g", container=box, on_change=_name_start
+)
+y0 = controls.number(
+    "y₀", "ty", 0.05, -START_LIMIT, START_LIMIT, step=0.1, format="%g", container=box, on_change=_name_start
+)
+box.subheader("Learning rate η and steps")
+lr = controls.number_with_slider("η", "teta", 0.2, 0.0, 10.0, 1.2, container=box)
+if not controls.is_hidden("teta"):
+    box.caption("The values of theory.md §6:")
+    for column, value in zip(box.columns(len(THEORY_LRS)), THEORY_LRS, strict=True):
+        column.button(
+            f"{value:g}", key=f"_teta_{value:g}", on_click=_set_lr, args=(value,), help=f"η = {value:g}", width="stretch"
+        )
+steps = int(controls.number("steps T", "tsteps", 2000, 1, toy2d.MAX_STEPS, step=100, container=box))
+controls.show_notices()
+x0, y0, lr = float(x0), float(y0), float(lr)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def flow_solution(x_start: float, y_start: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient flow from the start: it does not depend on η, so one solve serves every η."""
+    return toy2d.gradient_flow_path(x_start, y_start, toy_views.FLOW_T_MAX, toy_views.FLOW_SOLVE_POINTS)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def gd_run(x_start: float, y_start: float, eta: float, n_steps: int) -> tuple[np.ndarray, int | None]:
+    return toy2d.gd_path(x_start, y_start, eta, n_steps)
+
+
+path, diverged_at = gd_run(x0, y0, lr, steps)
+flow_t, flow = flow_solution(x0, y0)
+flow_end = toy2d.flow_limit(x0, y0)
+flow_sharpness = flow_end[0] ** 2 + flow_end[1] ** 2
+edge = 2.0 / lr if lr > 0 else math.inf
+x_end, y_end = path[-1]
+gd_sharpness = x_end**2 + y_end**2
+gd_loss = float(toy2d.loss(x_end, y_end))
+settled = diverged_at is None and gd_loss < toy_views.SETTLED_LOSS
+stable_end = settled and gd_sharpness <= edge
+
+row = st.columns(5)
+row[0].metric("2/η", format_number(edge), help="GD can only settle on a minimum with x² + y² ≤ 2/η")
+row[1].metric(
+    "x² + y² at the start",
+    format_number(x0**2 + y0**2),
+    help=f"λ_max(∇²L) at the start: {format_number(float(toy2d.sharpness(x0, y0)))}",
+)
+row[2].metric(
+    "gradient flow's final sharpness",
+    format_number(flow_sharpness) if flow_sharpness > 0 else "saddle",
+    help="Gradient flow conserves x² − y²: it ends where xy = 1 and x² − y² = x₀² − y₀², sharpness "
+    "√((x₀² − y₀²)² + 4).",
+)
+row[3].metric(
+    "GD final sharpness",
+    f"diverged at step {diverged_at:,}" if diverged_at is not None else format_number(gd_sharpness),
+    help=f"x² + y² at GD's last step (T = {steps:,})",
+)
+row[4].metric(
+    "GD ended on the stable part?",
+    "—" if diverged_at is not None else ("yes" if stable_end else "no"),
+    help="a minimum (L < 1e-8) with x² + y² ≤ 2/η",
+)
+
+if diverged_at is not None:
+    st.error(
+        f"**GD diverged at step {diverged_at:,}**: |x| or |y| passed 10⁶ there. The charts show the path up to "
+        f"step {diverged_at - 1:,}. The bounce off the sharp valley was too violent to land anywhere.",
+        icon=":material/error:",
+    )
+elif not settled and abs(x_end) + abs(y_end) < 1e-6:
+    st.warning("**GD sits on the saddle (0, 0)**: the gradient is zero there.", icon=":material/pause_circle:")
+elif not settled:
+    st.warning(
+        f"**GD has not settled after {steps:,} steps** (L = {format_number(gd_loss)}): it keeps bouncing. "
+        + (
+            "For η > 1, 2/η < 2 and no minimum is stable at all."
+            if lr > 1
+            else "Try more steps, or a smaller η."
+        ),
+        icon=":material/waves:",
+    )
+elif flow_sharpness > edge:
+    st.success(
+        f"**Catapult.** Gradient flow ends on a minimum of sharpness {format_number(flow_sharpness)}, sharper "
+        f"than 2/η = {format_number(edge)}: GD cannot settle there. It bounced across the valley and landed on a "
+        f"flatter minimum, sharpness {format_number(gd_sharpness)}"
+        + (" ≤ 2/η." if stable_end else "."),
+        icon=":material/rocket_launch:",
+    )
+else:
+    st.success(
+        f"**Both land on flat enough minima.** Gradient flow's minimum (sharpness {format_number(flow_sharpness)}) "
+        f"is under 2/η = {format_number(edge)}, so GD lands close to it, at sharpness {format_number(gd_sharpness)}.",
+        icon=":material/check_circle:",
+    )
+
+big = presenting()
+radius = toy_views.view_radius(x0, y0)
+paths = pd.concat(
+    [toy_views.gd_frame(path, radius), toy_views.flow_frame(flow_t, flow, radius)], ignore_index=True
+)
+marks = toy_views.marks_frame((x0, y0), None if diverged_at is not None else (x_end, y_end), flow_end, radius)
+left, right = st.columns([11, 9], gap="medium")
+with left:
+    st.subheader("The loss landscape and both paths")
+    show(
+        toy_views.toy_plane_chart,
+        {
+            "levels": toy_views.level_frame(radius),
+            "minima": toy_views.minima_frame(radius, lr),
+            "paths": paths,
+            "marks": marks,
+        },
+        key="toy_plane",
+        alt_text=f"The (x, y) plane from −{radius:g} to {radius:g}: level sets of L, the hyperbola of minima xy = 1 "
+        f"coloured by sharpness with the part x² + y² ≤ {format_number(edge)} drawn thick, and the paths of GD "
+        f"(η = {lr:g}) and gradient flow from ({x0:g}, {y0:g}).",
+        big=big,
+    )
+    st.caption(
+        "Grey: level sets of L (the axes are the saddle's level L = ½). Thick part of the hyperbola: minima flat "
+        "enough for this η. Hover any point for x, y, the loss and the sharpness."
+    )
+with right:
+    st.subheader("Sharpness along the GD path")
+    log_y = diverged_at is not None or bool(paths["sharpness"].max() > 100 * max(paths["sharpness"].min(), 1e-2))
+    show(
+        toy_views.toy_sharpness_chart,
+        {"paths": paths, "rules": toy_views.sharpness_rules_frame(lr, flow_sharpness, log_y)},
+        key="toy_sharpness",
+        alt_text=f"xₜ² + yₜ² of GD against the step t over {steps:,} steps, with a dashed rule at 2/η = "
+        f"{format_number(edge)} and a dotted rule at gradient flow's final sharpness {format_number(flow_sharpness)}.",
+        big=big,
+        symlog=steps > 200,
+        log_y=log_y,
+    )
+    st.caption(
+        f"Path drawn at {int((paths['path'] == toy_views.PATHS[0]).sum()):,} steps (every step up to "
+        f"{toy_views.PATH_HEAD}, then log-spaced up to T). Shaded: the sharpness GD can settle at."
+    )
+    st.markdown(
+        "**What to look for.** Gradient flow (dashed) conserves x² − y², so from an unbalanced start it slides "
+        "straight down to a *sharp* minimum. GD follows it while that is allowed. When the minimum ahead is "
+        "sharper than 2/η, GD overshoots across the valley: the loss jumps up, the path bounces (a *catapult*) "
+        "and GD lands further along the hyperbola, on a flatter minimum with x² + y² ≤ 2/η, often well "
+        "under it. If the bounce is too violent, GD diverges. For η > 1, 2/η < 2 = the flattest minimum "
+        "(1, 1): no minimum is stable at all.\n\n"
+        "This is the Edge of Stability in miniature: the step size, not the loss, decides how sharp the "
+        "place where GD ends can be. From (3, 0.05): η = 0.2 → 8.57, 0.25 → 5.88, 0.3 → 2.67, "
+        "0.4 → 2.00, 0.6 → diverges; gradient flow → 9.22."
+    )

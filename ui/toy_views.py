@@ -1,0 +1,288 @@
+"""Frames and chart builders for the 2-D toy page: L(x, y) = ½(xy − 1)² (theory.md §6).
+
+Frames are bounded whatever the start, η and T: level sets ≤ 7 × 4 × 80 points, the minima
+≤ 2 × 300 segments, the GD path ≤ 600 sampled steps, the gradient-flow path ≤ 200 points. Drawn
+coordinates are clipped to a few times the view; exact values ride along for the tooltips.
+The builders depend only on layout options (presentation mode, axis types), never on η: 2/η
+reaches the charts as data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from core import toy2d
+from core.quadratic import sample_steps
+from ui.charts import DANGER, NEUTRAL, OKABE_ITO, STABLE_FILL, _named, _time_axis, finish
+from ui.frames import format_number
+
+PATH_POINTS = 600  # GD steps drawn: every step up to PATH_HEAD, then log-spaced up to T
+PATH_HEAD = 200
+FLOW_SOLVE_POINTS = 4_000  # the flow is solved on a fine grid in time, then sampled
+FLOW_POINTS = 200
+FLOW_T_MAX = 40.0  # flow time: near a minimum the flow shrinks like e^(−2t) at least
+MINIMA_POINTS = 300  # per branch of xy = 1
+LEVEL_POINTS = 80  # per branch of a level set
+SETTLED_LOSS = 1e-8  # GD's last point counts as a minimum below this loss
+SHARPNESS_FLOOR = 1e-3  # for the log axis: x² + y² is drawn ≥ this
+VIEW_MIN = 2.5
+
+GD_COLOR = DANGER  # vermillion: absent from viridis, so it stands out on the coloured minima
+FLOW_COLOR = "#000000"
+PATHS = ["gradient descent", "gradient flow"]
+POINTS = ["start", "end of GD", "end of gradient flow"]
+STABLE, SHARP = "stable: x² + y² ≤ 2/η", "too sharp: x² + y² > 2/η"
+EDGE, FLOW_END = "2/η (stability edge)", "gradient flow's final sharpness"
+
+
+# ---- frames ------------------------------------------------------------------------------
+
+
+def view_radius(x0: float, y0: float) -> float:
+    """Half-width of the square view: the start and gradient flow's end fit with a margin."""
+    xf, yf = toy2d.flow_limit(x0, y0)
+    reach = max(abs(x0), abs(y0), abs(xf), abs(yf))
+    return max(VIEW_MIN, math.ceil(2.5 * reach) / 2)  # 1.25 × reach, up to the next 0.5
+
+
+def level_values(radius: float) -> np.ndarray:
+    """Loss levels whose curves xy = 1 ± d spread over the view (d = 1 is the saddle's level, the axes)."""
+    d = np.concatenate([[0.25, 0.5, 1.0], np.geomspace(2.0, 0.75 * radius**2, 4)])
+    return 0.5 * np.unique(d) ** 2
+
+
+def level_frame(radius: float) -> pd.DataFrame:
+    """Level sets of L inside [−R, R]²: x, y, L (the level), curve (one id per branch), order."""
+    points, level, curve = toy2d.level_sets(level_values(radius), (-radius, radius), n=LEVEL_POINTS)
+    return pd.DataFrame(
+        {"x": points[:, 0], "y": points[:, 1], "L": level, "curve": curve, "order": np.arange(len(points))}
+    )
+
+
+def minima_frame(radius: float, lr: float) -> pd.DataFrame:
+    """The hyperbola xy = 1 inside the view as short segments (x, y) → (x2, y2), each with its
+    sharpness x² + y² and whether it is stable for this η (x² + y² ≤ 2/η)."""
+    points, sharp, branch = toy2d.minima_curve((-radius, radius), n=MINIMA_POINTS)
+    same = branch[1:] == branch[:-1]
+    a, b = points[:-1][same], points[1:][same]
+    s = 0.5 * (sharp[:-1] + sharp[1:])[same]
+    edge = 2.0 / lr if lr > 0 else math.inf
+    return pd.DataFrame(
+        {
+            "x": a[:, 0],
+            "y": a[:, 1],
+            "x2": b[:, 0],
+            "y2": b[:, 1],
+            "sharpness": s,
+            "x² + y²": [format_number(float(v)) for v in s],
+            "minimum": np.where(s <= edge, STABLE, SHARP),
+        }
+    )
+
+
+def _point_columns(points: np.ndarray, radius: float) -> dict:
+    x, y = points[:, 0], points[:, 1]
+    sharp = x * x + y * y
+    clip = 3.0 * radius
+    return {
+        "x": np.clip(x, -clip, clip),
+        "y": np.clip(y, -clip, clip),
+        "xₜ": [format_number(float(v)) for v in x],
+        "yₜ": [format_number(float(v)) for v in y],
+        "L": [format_number(float(v)) for v in toy2d.loss(x, y)],
+        "sharpness": np.clip(sharp, SHARPNESS_FLOOR, None),
+        "x² + y²": [format_number(float(v)) for v in sharp],
+        "λ_max": [format_number(float(v)) for v in toy2d.sharpness(x, y)],
+    }
+
+
+def gd_frame(path: np.ndarray, radius: float) -> pd.DataFrame:
+    """The GD path (all finite: core stops it before divergence) at ≤ PATH_POINTS sampled steps."""
+    t = sample_steps(len(path) - 1, max_points=PATH_POINTS, dense_head=PATH_HEAD)
+    return pd.DataFrame({"t": t, "path": PATHS[0], **_point_columns(path[t], radius)})
+
+
+def flow_frame(times: np.ndarray, path: np.ndarray, radius: float) -> pd.DataFrame:
+    """The gradient-flow path at ≤ FLOW_POINTS samples, dense early (where it moves)."""
+    idx = sample_steps(len(path) - 1, max_points=FLOW_POINTS, dense_head=FLOW_POINTS // 3)
+    return pd.DataFrame({"t": times[idx], "path": PATHS[1], **_point_columns(path[idx], radius)})
+
+
+def marks_frame(start, gd_end, flow_end, radius: float) -> pd.DataFrame:
+    """Start, GD's last point (None if it diverged) and gradient flow's limit."""
+    rows = [(POINTS[0], start), (POINTS[1], gd_end), (POINTS[2], flow_end)]
+    kept = [(name, xy) for name, xy in rows if xy is not None]
+    points = np.array([xy for _, xy in kept], dtype=np.float64).reshape(-1, 2)
+    return pd.DataFrame({"point": [name for name, _ in kept], **_point_columns(points, radius)})
+
+
+def sharpness_rules_frame(lr: float, flow_sharpness: float, log_y: bool = False) -> pd.DataFrame:
+    """Horizontal rules for the sharpness chart: 2/η and gradient flow's final sharpness; lo is
+    where the stable band under 2/η starts (0, or the floor on a log axis)."""
+    rows = []
+    if lr > 0:
+        rows.append((EDGE, 2.0 / lr))
+    if flow_sharpness > 0:
+        rows.append((FLOW_END, flow_sharpness))
+    return pd.DataFrame(
+        {
+            "label": [name for name, _ in rows],
+            "value": [v for _, v in rows],
+            "exact": [format_number(v) for _, v in rows],
+            "lo": SHARPNESS_FLOOR if log_y else 0.0,
+        }
+    )
+
+
+# ---- charts ------------------------------------------------------------------------------
+
+TOY_PLANE_DATA = ("levels", "minima", "paths", "marks")
+
+
+def _point_tooltip(time_title: str = "step t") -> list:
+    return [
+        alt.Tooltip("path:N"),
+        alt.Tooltip("t:Q", title=time_title, format=".4~g"),
+        alt.Tooltip("xₜ:N", title="x"),
+        alt.Tooltip("yₜ:N", title="y"),
+        alt.Tooltip("L:N", title="loss L"),
+        alt.Tooltip("x² + y²:N", title="x² + y²"),
+        alt.Tooltip("λ_max:N", title="λ_max(∇²L)"),
+    ]
+
+
+def toy_plane_chart(big: bool = False):
+    """The (x, y) plane, equal axes: grey level sets of L, the minima xy = 1 coloured by
+    sharpness (the stable part thick), the GD path (points joined) and the gradient-flow path
+    (dashed) from the same start, and the start and end points."""
+    x = alt.X("x:Q", title="x", scale=alt.Scale(nice=False, zero=False))
+    y = alt.Y("y:Q", title="y", scale=alt.Scale(nice=False, zero=False))
+    levels = (
+        _named("levels")
+        .mark_line(color=NEUTRAL, opacity=0.55, strokeWidth=1.5 if big else 1, clip=True)
+        .encode(x=x, y=y, detail="curve:N", order="order:Q", tooltip=[alt.Tooltip("L:Q", format=".4g", title="L")])
+    )
+    minima = (
+        _named("minima")
+        .mark_rule(strokeCap="round", clip=True)
+        .encode(
+            x=x,
+            y=y,
+            x2="x2:Q",
+            y2="y2:Q",
+            color=alt.Color(
+                "sharpness:Q",
+                scale=alt.Scale(scheme="viridis", type="log", nice=False),
+                title="sharpness x² + y²",
+                legend=alt.Legend(gradientLength=260 if big else 200, format=".3~g"),
+            ),
+            strokeWidth=alt.StrokeWidth(
+                "minimum:N",
+                scale=alt.Scale(domain=[STABLE, SHARP], range=[12, 4] if big else [9, 3]),
+                title="minima xy = 1",
+            ),
+            tooltip=[alt.Tooltip("x² + y²:N", title="sharpness x² + y²"), alt.Tooltip("minimum:N")],
+        )
+    )
+    path_colour = alt.Color(
+        "path:N", scale=alt.Scale(domain=PATHS, range=[GD_COLOR, FLOW_COLOR]), title="path from the start"
+    )
+    path_dash = alt.StrokeDash("path:N", scale=alt.Scale(domain=PATHS, range=[[1, 0], [7, 4]]), legend=None)
+    lines = (
+        _named("paths")
+        .mark_line(strokeWidth=3.5 if big else 2, clip=True)
+        .encode(x=x, y=y, order="t:Q", color=path_colour, strokeDash=path_dash, tooltip=_point_tooltip())
+    )
+    dots = (
+        _named("paths")
+        .transform_filter(alt.datum.path == PATHS[0])
+        .mark_circle(size=45 if big else 22, opacity=0.9, clip=True)
+        .encode(x=x, y=y, color=path_colour, tooltip=_point_tooltip())
+    )
+    marks = (
+        _named("marks")
+        .mark_point(filled=True, size=380 if big else 200, stroke="white", strokeWidth=1.5, opacity=1, clip=True)
+        .encode(
+            x=x,
+            y=y,
+            shape=alt.Shape(
+                "point:N", scale=alt.Scale(domain=POINTS, range=["circle", "diamond", "square"]), title="points"
+            ),
+            fill=alt.Fill(
+                "point:N", scale=alt.Scale(domain=POINTS, range=["#555555", GD_COLOR, FLOW_COLOR]), title="points"
+            ),
+            tooltip=[
+                alt.Tooltip("point:N"),
+                alt.Tooltip("xₜ:N", title="x"),
+                alt.Tooltip("yₜ:N", title="y"),
+                alt.Tooltip("L:N", title="loss L"),
+                alt.Tooltip("x² + y²:N", title="x² + y²"),
+            ],
+        )
+    )
+    side = 560 if big else 440
+    chart = (
+        alt.layer(levels, minima, lines, dots, marks)
+        .resolve_scale(color="independent")
+        .properties(width=side, height=side)
+    )
+    font = 18 if big else 13
+    return (
+        chart.configure_axis(labelFontSize=font, titleFontSize=font + 1, grid=True)
+        .configure_legend(
+            labelFontSize=font,
+            titleFontSize=font,
+            symbolSize=220 if big else 110,
+            orient="bottom",
+            direction="vertical",
+            labelLimit=0,
+        )
+        .configure_view(strokeWidth=1)
+    )
+
+
+TOY_SHARPNESS_DATA = ("paths", "rules")
+
+
+def toy_sharpness_chart(big: bool = False, symlog: bool = False, log_y: bool = False):
+    """x_t² + y_t² along the GD path against t, over the stable band below 2/η (a dashed rule)
+    and gradient flow's final sharpness (a dotted rule)."""
+    y_scale = alt.Scale(type="log", nice=False) if log_y else alt.Scale(zero=True, nice=True)
+    y_title = "sharpness xₜ² + yₜ²" + (" (log)" if log_y else "")
+    band = (
+        _named("rules")
+        .transform_filter(alt.datum.label == EDGE)
+        .mark_rect(color=STABLE_FILL, opacity=0.12)
+        .encode(y=alt.Y("lo:Q", scale=y_scale, title=y_title), y2="value:Q")
+    )
+    line = (
+        _named("paths")
+        .transform_filter(alt.datum.path == PATHS[0])
+        .mark_line(color=GD_COLOR, strokeWidth=3.5 if big else 2, point=alt.OverlayMarkDef(size=40 if big else 16))
+        .encode(
+            x=_time_axis(symlog),
+            y=alt.Y("sharpness:Q", scale=y_scale, title=y_title),
+            tooltip=_point_tooltip(),
+        )
+    )
+    rules = (
+        _named("rules")
+        .mark_rule(strokeWidth=3 if big else 2)
+        .encode(
+            y=alt.Y("value:Q", scale=y_scale),
+            color=alt.Color(
+                "label:N",
+                scale=alt.Scale(domain=[EDGE, FLOW_END], range=[OKABE_ITO[2], FLOW_COLOR]),
+                legend=alt.Legend(title=None, labelLimit=0),
+            ),
+            strokeDash=alt.StrokeDash(
+                "label:N", scale=alt.Scale(domain=[EDGE, FLOW_END], range=[[8, 4], [2, 3]]), legend=None
+            ),
+            tooltip=[alt.Tooltip("label:N", title="rule"), alt.Tooltip("exact:N", title="value")],
+        )
+    )
+    return finish(alt.layer(band, rules, line), big, height=300, legend_bottom=True)

@@ -63,6 +63,7 @@ with left:
 with right:
     st.subheader("Try it: one direction, λ = 1")
     eta = controls.slider("η·λ (= η here)", "hx", 0.0, 2.5, 0.5, step=0.05)
+    controls.show_notices()
     frame = frames.one_direction_frame(eta)
     charts.show(
         charts.one_direction_chart,

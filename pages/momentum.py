@@ -84,18 +84,12 @@ row[3].button(
 )
 
 
-@st.cache_data(max_entries=3, show_spinner=False)
-def rate_cells(method_name: str):
-    """The 4,000-cell map depends on the method only: computed once per server."""
-    return frames.rate_map_frame(method_name)
-
-
 map_method = method if method != "gd" else "heavy_ball"
 st.subheader(f"Rate map: ρ over (ηλ, β) for {sidebar.METHOD_NAMES[map_method]}")
 charts.show(
     charts.rate_map_chart,
     {
-        "cells": rate_cells(map_method),
+        "cells": frames.rate_map_frame(map_method),
         "boundary": frames.boundary_frame(),
         "spectrum": frames.spectrum_on_map_frame(eigenvalues, lr, beta, map_method),
     },

@@ -47,6 +47,12 @@ def _notice(key: str, raw: str, allowed: str) -> None:
     )
 
 
+def _initial(key: str, **default) -> dict:
+    """The default-value argument, left out once the key has a value in session state (a callback
+    or a button set it): passing both makes Streamlit warn, and the state wins anyway."""
+    return {} if key in st.session_state else default
+
+
 def _url_value(key: str) -> str | None:
     values = st.query_params.get_all(key)
     return values[-1] if values else None
@@ -148,7 +154,15 @@ def slider(label: str, key: str, min_value, max_value, value, step=None, contain
         return _hidden_value(key, value, min_value, max_value)
     box = container or st
     return box.slider(
-        label, min_value, max_value, value, step=step, key=key, bind="query-params", persist_state="session", **kwargs
+        label,
+        min_value,
+        max_value,
+        step=step,
+        key=key,
+        bind="query-params",
+        persist_state="session",
+        **_initial(key, value=value),
+        **kwargs,
     )
 
 
@@ -161,7 +175,7 @@ def number(label: str, key: str, value, min_value=None, max_value=None, step=Non
         label,
         min_value=min_value,
         max_value=max_value,
-        value=value,
+        **_initial(key, value=value),
         step=step,
         key=key,
         bind="query-params",
@@ -176,7 +190,9 @@ def select(label: str, key: str, options, index: int = 0, container=None, radio:
         return _hidden_value(key, options[index], options=options)
     box = container or st
     widget = box.radio if radio else box.selectbox
-    return widget(label, options, index=index, key=key, bind="query-params", persist_state="session", **kwargs)
+    return widget(
+        label, options, key=key, bind="query-params", persist_state="session", **_initial(key, index=index), **kwargs
+    )
 
 
 def toggle(label: str, key: str, value: bool = False, container=None, **kwargs):
@@ -184,14 +200,27 @@ def toggle(label: str, key: str, value: bool = False, container=None, **kwargs):
     if is_hidden(key):
         return _hidden_value(key, value)
     box = container or st
-    return box.toggle(label, value=value, key=key, bind="query-params", persist_state="session", **kwargs)
+    return box.toggle(
+        label, key=key, bind="query-params", persist_state="session", **_initial(key, value=value), **kwargs
+    )
+
+
+def text_input(label: str, key: str, value: str = "", container=None, **kwargs):
+    if is_hidden(key):
+        return _hidden_value(key, value)
+    box = container or st
+    return box.text_input(
+        label, key=key, bind="query-params", persist_state="session", **_initial(key, value=value), **kwargs
+    )
 
 
 def text_area(label: str, key: str, value: str = "", container=None, **kwargs):
     if is_hidden(key):
         return _hidden_value(key, value)
     box = container or st
-    return box.text_area(label, value=value, key=key, bind="query-params", persist_state="session", **kwargs)
+    return box.text_area(
+        label, key=key, bind="query-params", persist_state="session", **_initial(key, value=value), **kwargs
+    )
 
 
 def _copy_from_slider(key: str) -> None:

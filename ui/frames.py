@@ -7,6 +7,7 @@ tooltip. Every frame is bounded in rows whatever n and T are.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -245,6 +246,7 @@ RATE_MAP_BETA = (0.0, 0.99, 40)  # β from 0 to 0.99 in 40 rows: 4,000 cells
 RATE_CLIP = 1.2
 
 
+@functools.lru_cache(maxsize=3)  # one per method: the map never changes
 def rate_map_frame(method: str) -> pd.DataFrame:
     """The spectral radius ρ(ηλ, β) on a 100 × 40 grid of cells (edges h0..h1, b0..b1)."""
     h_edges = np.linspace(*RATE_MAP_H[:2], RATE_MAP_H[2] + 1)

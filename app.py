@@ -18,7 +18,10 @@ PAGES = [
     ),
     st.Page("pages/trajectory.py", title="Trajectory (2-D)", icon=":material/timeline:", url_path="trajectory"),
     st.Page("pages/momentum.py", title="Momentum map", icon=":material/grid_on:", url_path="momentum"),
+    st.Page("pages/eos.py", title="Edge of Stability (network)", icon=":material/neurology:", url_path="eos"),
+    st.Page("pages/toy.py", title="2-D toy: EoS in two parameters", icon=":material/scatter_plot:", url_path="toy"),
 ]
+st.session_state["_via_router"] = True  # see ui/routing.py
 page = st.navigation(PAGES)
 
 # Presentation mode (?present=true): big chart text, thick lines, for a projector.

@@ -86,15 +86,19 @@ st.caption(
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Stability boundary: |1 − ηλ| against λ")
-    curve, points, rules = frames.stability_v_frames(eigenvalues, lr)
+    curve, points = frames.stability_v_frames(eigenvalues, lr)
     charts.show(
         charts.stability_v_chart,
-        {"curve": curve, "points": points, "rules": rules},
+        {"curve": curve, "points": points},
+        params={"eta": frames.scrubber_range(eigenvalues, lr)},
         key="stability_v",
         alt_text=f"The V |1 − ηλ| against λ with the {n:,} eigenvalues on it; "
         f"{int(np.sum(np.abs(1 - lr * eigenvalues) >= 1)):,} of them outside the stable band.",
     )
-    st.caption("Directions inside the green band (|1 − ηλ| < 1) shrink; right of the dashed line λ = 2/η they blow up.")
+    st.caption(
+        "Directions inside the green band (|1 − ηλ| < 1) shrink; right of the dashed line λ = 2/η they blow up. "
+        "The slider under the chart scrubs η in your browser, instantly; the sidebar's η sets where it starts."
+    )
 with right:
     st.subheader("Shrink factors |1 − ηλᵢ| against η")
     f_lines, f_rules = frames.factor_vs_lr_frames(eigenvalues, lr)

@@ -11,7 +11,6 @@ from ui import controls, toy_views
 from ui.charts import show
 from ui.frames import format_number
 from ui.routing import ensure_app_router
-from ui.style import presenting
 
 ensure_app_router()
 
@@ -48,6 +47,19 @@ def _set_lr(value: float) -> None:
     st.session_state["teta"] = value
 
 
+def _url_float(key: str, default: float) -> float:
+    try:
+        value = float(st.query_params.get(key, default))
+    except ValueError:
+        return default
+    return value if math.isfinite(value) else default
+
+
+if "tstart" not in st.session_state and "tstart" not in st.query_params and {"tx", "ty"} & set(st.query_params):
+    # A link with ?tx=…&ty=… but no preset: name the start it gives instead of showing the default preset.
+    start = (_url_float("tx", 3.0), _url_float("ty", 0.05))
+    st.session_state["tstart"] = next((name for name, v in STARTS.items() if v == start), "custom")
+
 box = st.sidebar
 box.subheader("Start (x₀, y₀)")
 controls.select("start", "tstart", list(STARTS), container=box, on_change=_fill_start)
@@ -60,11 +72,10 @@ y0 = controls.number(
 box.subheader("Learning rate η and steps")
 lr = controls.number_with_slider("η", "teta", 0.2, 0.0, 10.0, 1.2, container=box)
 if not controls.is_hidden("teta"):
-    box.caption("The values of theory.md §6:")
-    for column, value in zip(box.columns(len(THEORY_LRS)), THEORY_LRS, strict=True):
-        column.button(
-            f"{value:g}", key=f"_teta_{value:g}", on_click=_set_lr, args=(value,), help=f"η = {value:g}", width="stretch"
-        )
+    box.caption("η of theory §6 (from (3, 0.05): 0.25–0.4 catapult, 0.6 diverges):")
+    with box.container(horizontal=True, gap="small"):
+        for value in THEORY_LRS:
+            st.button(f"{value:g}", key=f"_teta_{value:g}", on_click=_set_lr, args=(value,), help=f"η = {value:g}")
 steps = int(controls.number("steps T", "tsteps", 2000, 1, toy2d.MAX_STEPS, step=100, container=box))
 controls.show_notices()
 x0, y0, lr = float(x0), float(y0), float(lr)
@@ -76,7 +87,7 @@ def flow_solution(x_start: float, y_start: float) -> tuple[np.ndarray, np.ndarra
     return toy2d.gradient_flow_path(x_start, y_start, toy_views.FLOW_T_MAX, toy_views.FLOW_SOLVE_POINTS)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=8, show_spinner=False)
 def gd_run(x_start: float, y_start: float, eta: float, n_steps: int) -> tuple[np.ndarray, int | None]:
     return toy2d.gd_path(x_start, y_start, eta, n_steps)
 
@@ -93,30 +104,45 @@ settled = diverged_at is None and gd_loss < toy_views.SETTLED_LOSS
 stable_end = settled and gd_sharpness <= edge
 
 row = st.columns(5)
-row[0].metric("2/η", format_number(edge), help="GD can only settle on a minimum with x² + y² ≤ 2/η")
-row[1].metric(
+controls.metric(
+    row[0], "tedge_m", "2/η", format_number(edge), help="GD can only settle on a minimum with x² + y² ≤ 2/η"
+)
+controls.metric(
+    row[1],
+    "tstart_m",
     "x² + y² at the start",
     format_number(x0**2 + y0**2),
     help=f"λ_max(∇²L) at the start: {format_number(float(toy2d.sharpness(x0, y0)))}",
 )
-row[2].metric(
-    "gradient flow's final sharpness",
+controls.metric(
+    row[2],
+    "tflow_m",
+    "flow final sharpness",
     format_number(flow_sharpness) if flow_sharpness > 0 else "saddle",
-    help="Gradient flow conserves x² − y²: it ends where xy = 1 and x² − y² = x₀² − y₀², sharpness "
+    help="Where gradient flow ends. It conserves x² − y²: it ends where xy = 1 and x² − y² = x₀² − y₀², sharpness "
     "√((x₀² − y₀²)² + 4).",
 )
-row[3].metric(
+controls.metric(
+    row[3],
+    "tgd_m",
     "GD final sharpness",
-    f"diverged at step {diverged_at:,}" if diverged_at is not None else format_number(gd_sharpness),
+    "diverged" if diverged_at is not None else format_number(gd_sharpness),
+    delta=None if diverged_at is None else f"at step {diverged_at:,}",
+    delta_color="off",
+    delta_arrow="off",
     help=f"x² + y² at GD's last step (T = {steps:,})",
 )
-row[4].metric(
-    "GD ended on the stable part?",
+controls.metric(
+    row[4],
+    "tstable_m",
+    "GD on stable part?",
     "—" if diverged_at is not None else ("yes" if stable_end else "no"),
-    help="a minimum (L < 1e-8) with x² + y² ≤ 2/η",
+    help="Did GD end on a minimum (L < 1e-8) with x² + y² ≤ 2/η?",
 )
 
-if diverged_at is not None:
+if not controls.visible("status"):
+    pass
+elif diverged_at is not None:
     st.error(
         f"**GD diverged at step {diverged_at:,}**: |x| or |y| passed 10⁶ there. The charts show the path up to "
         f"step {diverged_at - 1:,}. The bounce off the sharp valley was too violent to land anywhere.",
@@ -124,75 +150,73 @@ if diverged_at is not None:
     )
 elif not settled and abs(x_end) + abs(y_end) < 1e-6:
     st.warning("**GD sits on the saddle (0, 0)**: the gradient is zero there.", icon=":material/pause_circle:")
+elif lr == 0:
+    st.info("**η = 0**: GD does not move.", icon=":material/pause_circle:")
 elif not settled:
     st.warning(
-        f"**GD has not settled after {steps:,} steps** (L = {format_number(gd_loss)}): it keeps bouncing. "
-        + (
-            "For η > 1, 2/η < 2 and no minimum is stable at all."
-            if lr > 1
-            else "Try more steps, or a smaller η."
-        ),
+        f"**GD has not reached a minimum after {steps:,} steps** (L = {format_number(gd_loss)}). "
+        + ("For η > 1, 2/η < 2: no minimum is stable at all, so GD keeps bouncing." if lr > 1 else "Try more steps."),
         icon=":material/waves:",
     )
 elif flow_sharpness > edge:
     st.success(
         f"**Catapult.** Gradient flow ends on a minimum of sharpness {format_number(flow_sharpness)}, sharper "
         f"than 2/η = {format_number(edge)}: GD cannot settle there. It bounced across the valley and landed on a "
-        f"flatter minimum, sharpness {format_number(gd_sharpness)}"
-        + (" ≤ 2/η." if stable_end else "."),
+        f"flatter minimum, sharpness {format_number(gd_sharpness)}" + (" ≤ 2/η." if stable_end else "."),
         icon=":material/rocket_launch:",
     )
 else:
     st.success(
         f"**Both land on flat enough minima.** Gradient flow's minimum (sharpness {format_number(flow_sharpness)}) "
-        f"is under 2/η = {format_number(edge)}, so GD lands close to it, at sharpness {format_number(gd_sharpness)}.",
+        f"is under 2/η = {format_number(edge)}, so GD lands near it, at sharpness {format_number(gd_sharpness)}.",
         icon=":material/check_circle:",
     )
 
-big = presenting()
 radius = toy_views.view_radius(x0, y0)
-paths = pd.concat(
-    [toy_views.gd_frame(path, radius), toy_views.flow_frame(flow_t, flow, radius)], ignore_index=True
-)
+gd = toy_views.gd_frame(path, radius)
+paths = pd.concat([gd, toy_views.flow_frame(flow_t, flow, radius)], ignore_index=True)
 marks = toy_views.marks_frame((x0, y0), None if diverged_at is not None else (x_end, y_end), flow_end, radius)
-left, right = st.columns([11, 9], gap="medium")
+st.subheader("The loss landscape and both paths")
+show(
+    toy_views.toy_plane_chart,
+    {
+        "levels": toy_views.level_frame(radius),
+        "minima": toy_views.minima_frame(radius, lr),
+        "paths": paths,
+        "marks": marks,
+    },
+    key="toy_plane",
+    alt_text=f"The (x, y) plane around [−{radius:g}, {radius:g}]², equal units: level sets of L, the hyperbola of "
+    f"minima xy = 1 coloured by sharpness with the part x² + y² ≤ {format_number(edge)} drawn thick, and the paths "
+    f"of GD (η = {lr:g}) and gradient flow from ({x0:g}, {y0:g}).",
+    radius=radius,
+)
+st.caption(
+    "Grey: level sets of L (the axes are the saddle's level, L = ½). Thick part of the hyperbola: the minima flat "
+    "enough for this η. Both axes have the same unit. Hover any point for x, y, the loss and the sharpness."
+)
+left, right = st.columns([3, 2], gap="large")
 with left:
-    st.subheader("The loss landscape and both paths")
-    show(
-        toy_views.toy_plane_chart,
-        {
-            "levels": toy_views.level_frame(radius),
-            "minima": toy_views.minima_frame(radius, lr),
-            "paths": paths,
-            "marks": marks,
-        },
-        key="toy_plane",
-        alt_text=f"The (x, y) plane from −{radius:g} to {radius:g}: level sets of L, the hyperbola of minima xy = 1 "
-        f"coloured by sharpness with the part x² + y² ≤ {format_number(edge)} drawn thick, and the paths of GD "
-        f"(η = {lr:g}) and gradient flow from ({x0:g}, {y0:g}).",
-        big=big,
-    )
-    st.caption(
-        "Grey: level sets of L (the axes are the saddle's level L = ½). Thick part of the hyperbola: minima flat "
-        "enough for this η. Hover any point for x, y, the loss and the sharpness."
-    )
-with right:
     st.subheader("Sharpness along the GD path")
-    log_y = diverged_at is not None or bool(paths["sharpness"].max() > 100 * max(paths["sharpness"].min(), 1e-2))
+    lowest = float(gd["sharpness"].min())
+    log_y = diverged_at is not None or bool(gd["sharpness"].max() > 100 * max(lowest, 1e-2))
     show(
         toy_views.toy_sharpness_chart,
-        {"paths": paths, "rules": toy_views.sharpness_rules_frame(lr, flow_sharpness, log_y)},
+        {
+            "paths": paths,
+            "rules": toy_views.sharpness_rules_frame(lr, flow_sharpness, min(lowest, 1.0) if log_y else 0),
+        },
         key="toy_sharpness",
         alt_text=f"xₜ² + yₜ² of GD against the step t over {steps:,} steps, with a dashed rule at 2/η = "
         f"{format_number(edge)} and a dotted rule at gradient flow's final sharpness {format_number(flow_sharpness)}.",
-        big=big,
-        symlog=steps > 200,
+        symlog=len(path) > 201,
         log_y=log_y,
     )
     st.caption(
-        f"Path drawn at {int((paths['path'] == toy_views.PATHS[0]).sum()):,} steps (every step up to "
-        f"{toy_views.PATH_HEAD}, then log-spaced up to T). Shaded: the sharpness GD can settle at."
+        f"GD drawn at {len(gd):,} steps (every step up to "
+        f"{toy_views.PATH_HEAD}, then log-spaced up to T). Shaded: below 2/η, where GD can settle."
     )
+with right:
     st.markdown(
         "**What to look for.** Gradient flow (dashed) conserves x² − y², so from an unbalanced start it slides "
         "straight down to a *sharp* minimum. GD follows it while that is allowed. When the minimum ahead is "
@@ -204,3 +228,5 @@ with right:
         "place where GD ends can be. From (3, 0.05): η = 0.2 → 8.57, 0.25 → 5.88, 0.3 → 2.67, "
         "0.4 → 2.00, 0.6 → diverges; gradient flow → 9.22."
     )
+
+controls.share_link()

@@ -53,14 +53,22 @@ def spec(builder, **options) -> dict:
     return _spec(builder, tuple(sorted(options.items())))
 
 
-def show(builder, datasets: dict[str, pd.DataFrame], key: str, alt_text: str, **options) -> None:
+def show(
+    builder, datasets: dict[str, pd.DataFrame], key: str, alt_text: str, params: dict | None = None, **options
+) -> None:
     """Render builder's chart with these named DataFrames (a keyed chart updates in place), with
-    CSV and SVG downloads built only when clicked. ?hide=<key> hides it (an exercise)."""
+    CSV and SVG downloads built only when clicked. ?hide=<key> hides it (an exercise).
+
+    params: {name: {"value": v, "bind": {...}}} set on the spec's Vega-Lite parameters (the
+    in-chart η scrubber's start value and range) without rebuilding the chart in Altair."""
     if not controls.visible(key):
         return
     big = presenting()
     full = copy.deepcopy(spec(builder, big=big, **options))  # Streamlit edits the spec it is given
     full["datasets"] = {**full.get("datasets", {}), **datasets}  # keep the builder's constant layers
+    for param in full.get("params", []):
+        for field, value in (params or {}).get(param.get("name"), {}).items():
+            param[field] = {**param.get(field, {}), **value} if isinstance(value, dict) else value
     if big:
         # Projector: full-contrast axis and legend text in the current theme's ink.
         ink = "#f0f0f0" if st.context.theme.type == "dark" else "#111111"
@@ -178,30 +186,44 @@ def decay_chart(big: bool = False, symlog: bool = False):
     return finish(alt.layer(band, line), big)
 
 
-STABILITY_V_DATA = ("curve", "points", "rules")
+STABILITY_V_DATA = ("curve", "points")
 _SHRINKS, _GROWS = "shrinks (|1 − ηλ| < 1)", "does not shrink"
+_FACTOR = "abs(1 - eta * datum['λ'])"
 
 
 def stability_v_chart(big: bool = False):
     """The stability boundary: |1 − ηλ| against λ (the V), the band below 1 shaded, every
-    eigenvalue a point on it, a labelled rule at λ = 2/η."""
+    eigenvalue a point on it, a labelled rule at λ = 2/η.
+
+    η here is a Vega-Lite parameter bound to a slider under the chart: scrubbing it recomputes the
+    V, the points and the rule in the browser, with no Python rerun. `show` sets its value (the
+    sidebar's η) and range; the chart prints which η it is drawing.
+    """
+    eta = alt.param(
+        name="eta", value=1.0, bind=alt.binding_range(min=0, max=1, step=0.001, name="scrub η in the chart ")
+    )
     y_scale = alt.Scale(domain=[0, FACTOR_CLIP], nice=False)
     x_scale = alt.Scale(nice=False, zero=False)
+    y = alt.Y("shown:Q", title="|1 − ηλ| (shrink factor per step)", scale=y_scale)
     v = (
         _named("curve")
+        .transform_calculate(f=_FACTOR, shown=f"min({_FACTOR}, {FACTOR_CLIP})")
         .mark_line(color="#444444", strokeWidth=3.5 if big else 2)
-        .encode(
-            x=alt.X("λ:Q", title="eigenvalue λ", scale=x_scale),
-            y=alt.Y("|1 − ηλ|:Q", title="|1 − ηλ| (shrink factor per step)", scale=y_scale),
-        )
+        .encode(x=alt.X("λ:Q", title="eigenvalue λ", scale=x_scale), y=y)
     )
     kinds = alt.Scale(domain=[_SHRINKS, _GROWS], range=[OKABE_ITO[0], DANGER])
     dots = (
         _named("points")
+        .transform_calculate(
+            f=_FACTOR,
+            shown=f"min({_FACTOR}, {FACTOR_CLIP})",
+            eta_lambda="eta * datum['λ']",
+            stable=f"{_FACTOR} < 1 ? '{_SHRINKS}' : '{_GROWS}'",
+        )
         .mark_point(filled=True, size=240 if big else 90, opacity=0.9, stroke="white", strokeWidth=0.8)
         .encode(
             x="λ:Q",
-            y=alt.Y("|1 − ηλ|:Q", scale=y_scale),
+            y=y,
             color=alt.Color("stable:N", scale=kinds, title="direction"),
             shape=alt.Shape(
                 "stable:N",
@@ -210,24 +232,29 @@ def stability_v_chart(big: bool = False):
             ),
             tooltip=[
                 alt.Tooltip("λ:Q", format=".6g", title="λᵢ"),
-                alt.Tooltip("ηλ:Q", format=".6g", title="ηλᵢ"),
-                alt.Tooltip("factor exact:N", title="|1 − ηλᵢ|"),
-                alt.Tooltip("regime:N"),
+                alt.Tooltip("eta_lambda:Q", format=".6g", title="ηλᵢ"),
+                alt.Tooltip("f:Q", format=".6g", title="|1 − ηλᵢ|"),
             ],
         )
     )
-    rule = _named("rules").mark_rule(color=DANGER, strokeDash=[6, 4], strokeWidth=3 if big else 2).encode(x="λ:Q")
-    label = (
-        _named("rules")
-        .mark_text(align="right", dx=-6, color=DANGER, fontWeight="bold")
-        .encode(x="λ:Q", y=alt.value(14), text="label:N")
+    one_row = alt.Chart(pd.DataFrame({"row": [0]}))
+    edge = one_row.transform_calculate(edge="eta > 0 ? 2 / eta : null")
+    rule = edge.mark_rule(color=DANGER, strokeDash=[6, 4], strokeWidth=3 if big else 2, clip=True).encode(x="edge:Q")
+    label = edge.mark_text(align="right", dx=-6, color=DANGER, fontWeight="bold", clip=True).encode(
+        x="edge:Q", y=alt.value(14), text=alt.value("λ = 2/η")
+    )
+    which = (
+        one_row.transform_calculate(text="'drawn at η = ' + format(eta, '.4~g')")
+        .mark_text(align="left", x=8, y=alt.expr("height - 10"), fontWeight="bold")
+        .encode(text="text:N")
     )
     one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="#666666").encode(y=alt.Y("y:Q", scale=y_scale))
-    return finish(alt.layer(_stable_band(y_scale), one, v, rule, label, dots), big, legend_bottom=True)
+    layered = alt.layer(_stable_band(y_scale), one, v, rule, label, which, dots).add_params(eta)
+    return finish(layered, big, legend_bottom=True)
 
 
 FACTOR_DATA = ("lines", "rules")
-FACTOR_MARKS = ["η_max = 2/λ_max", "η* = 2/(λ_min+λ_max)", "current η"]
+FACTOR_MARKS = ["η_max", "η*", "η (sidebar)"]
 
 
 def factor_vs_lr_chart(big: bool = False):

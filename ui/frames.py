@@ -102,11 +102,11 @@ def loss_frame(eigenvalues, lr, theta0, steps) -> pd.DataFrame:
     )
 
 
-def stability_v_frames(eigenvalues, lr) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(curve, points, rules) for |1 − ηλ| against λ.
+def stability_v_frames(eigenvalues, lr) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(curve, points) for |1 − ηλ| against λ, which the chart computes from λ and its η.
 
-    curve: the V sampled over a λ range that shows every eigenvalue and 2/η; points: the
-    eigenvalues (≤ 1,000 of them); rules: λ = 2/η (and 1/η, where the V touches 0).
+    curve: 600 values of λ over a range that shows every eigenvalue and 2/η (and, below zero,
+    the saddles); points: the eigenvalues (≤ 1,000 of them, extremes kept).
     """
     lam = np.asarray(eigenvalues, dtype=np.float64)
     lam_top = float(lam.max())
@@ -114,27 +114,17 @@ def stability_v_frames(eigenvalues, lr) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     hi = max(lam_top, edge if math.isfinite(edge) else lam_top, 1e-300) * 1.15
     lo = min(float(lam.min()), 0.0)
     lo = lo * 1.15 if lo < 0 else 0.0
-    grid = np.linspace(lo, hi, 240)
+    grid = np.linspace(lo, hi, 600)
     if lr > 0 and lo < 1 / lr < hi:
-        grid = np.sort(np.append(grid, 1.0 / lr))  # the V's tip exactly
-    factor = np.abs(1 - lr * grid)
-    curve = pd.DataFrame({"λ": grid, "|1 − ηλ|": np.minimum(factor, FACTOR_CLIP)})
-    idx = spectrum_sample(lam)
-    f = np.abs(1 - lr * lam[idx])
-    points = pd.DataFrame(
-        {
-            "λ": lam[idx],
-            "|1 − ηλ|": np.minimum(f, FACTOR_CLIP),
-            "factor exact": [format_number(x) for x in f],
-            "ηλ": lr * lam[idx],
-            "regime": q.regimes(lam[idx], lr),
-            "stable": np.where(f < 1, "shrinks (|1 − ηλ| < 1)", "does not shrink"),
-        }
-    )
-    rules = pd.DataFrame(
-        {"λ": [edge] if math.isfinite(edge) else [], "label": ["λ = 2/η"] if math.isfinite(edge) else []}
-    )
-    return curve, points, rules
+        grid = np.sort(np.append(grid, 1.0 / lr))  # the V's tip exactly, at the sidebar's η
+    return pd.DataFrame({"λ": grid}), pd.DataFrame({"λ": lam[spectrum_sample(lam)]})
+
+
+def scrubber_range(eigenvalues, lr) -> dict:
+    """The in-chart η slider: from 0 to 2.5 η_max (or past the sidebar's η), 500 steps."""
+    eta_max = q.max_stable_lr(eigenvalues)
+    top = max(2.5 * eta_max if math.isfinite(eta_max) else 2.5 * max(lr, 1e-12), 1.05 * lr)
+    return {"value": float(lr), "bind": {"max": float(top), "step": float(top) / 500}}
 
 
 def factor_vs_lr_frames(eigenvalues, lr) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -155,7 +145,7 @@ def factor_vs_lr_frames(eigenvalues, lr) -> tuple[pd.DataFrame, pd.DataFrame]:
             "|1 − ηλ|": np.minimum(f, FACTOR_CLIP).ravel(),
         }
     )
-    rule_rows = [("η_max = 2/λ_max", eta_max), ("η* = 2/(λ_min+λ_max)", eta_opt), ("current η", lr)]
+    rule_rows = [("η_max", eta_max), ("η*", eta_opt), ("η (sidebar)", lr)]
     rules = pd.DataFrame(
         [{"η": v, "label": name, "value": format_number(v)} for name, v in rule_rows if math.isfinite(v)]
     )

@@ -11,7 +11,12 @@ from streamlit.runtime.pages_manager import PagesManager
 
 
 def ensure_app_router() -> None:
-    """Called first by every page: if this run bypassed app.py, switch the mode off and rerun."""
-    if PagesManager.uses_pages_directory:
+    """Called first by every page: if this run bypassed app.py, switch the mode off and rerun.
+
+    The mode flag is global while a bypassed run is per session: when several first visits land
+    at once, one of them switches the flag off while the others are already running the page on
+    its own. So the test is per session too: app.py marks every session it has routed.
+    """
+    if PagesManager.uses_pages_directory or not st.session_state.get("_via_router"):
         PagesManager.uses_pages_directory = False
         st.rerun()

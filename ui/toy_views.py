@@ -30,20 +30,22 @@ LEVEL_POINTS = 80  # per branch of a level set
 SETTLED_LOSS = 1e-8  # GD's last point counts as a minimum below this loss
 SHARPNESS_FLOOR = 1e-3  # for the log axis: x² + y² is drawn ≥ this
 VIEW_MIN = 2.5
+DATA_REACH = 2.0  # curves are computed over [−2R, 2R]²: a wide plot shows more than [−R, R] across
 
 GD_COLOR = DANGER  # vermillion: absent from viridis, so it stands out on the coloured minima
 FLOW_COLOR = "#000000"
 PATHS = ["gradient descent", "gradient flow"]
 POINTS = ["start", "end of GD", "end of gradient flow"]
 STABLE, SHARP = "stable: x² + y² ≤ 2/η", "too sharp: x² + y² > 2/η"
-EDGE, FLOW_END = "2/η (stability edge)", "gradient flow's final sharpness"
+EDGE, FLOW_END = "2/η", "gradient flow's end"
+TIME_TICKS = [0, 1, 3, 10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000]
 
 
 # ---- frames ------------------------------------------------------------------------------
 
 
 def view_radius(x0: float, y0: float) -> float:
-    """Half-width of the square view: the start and gradient flow's end fit with a margin."""
+    """Half-width R of the view (at least [−R, R]²): the start and gradient flow's end fit with a margin."""
     xf, yf = toy2d.flow_limit(x0, y0)
     reach = max(abs(x0), abs(y0), abs(xf), abs(yf))
     return max(VIEW_MIN, math.ceil(2.5 * reach) / 2)  # 1.25 × reach, up to the next 0.5
@@ -56,17 +58,19 @@ def level_values(radius: float) -> np.ndarray:
 
 
 def level_frame(radius: float) -> pd.DataFrame:
-    """Level sets of L inside [−R, R]²: x, y, L (the level), curve (one id per branch), order."""
-    points, level, curve = toy2d.level_sets(level_values(radius), (-radius, radius), n=LEVEL_POINTS)
+    """Level sets of L inside [−2R, 2R]²: x, y, L (the level), curve (one id per branch), order."""
+    reach = DATA_REACH * radius
+    points, level, curve = toy2d.level_sets(level_values(radius), (-reach, reach), n=LEVEL_POINTS)
     return pd.DataFrame(
         {"x": points[:, 0], "y": points[:, 1], "L": level, "curve": curve, "order": np.arange(len(points))}
     )
 
 
 def minima_frame(radius: float, lr: float) -> pd.DataFrame:
-    """The hyperbola xy = 1 inside the view as short segments (x, y) → (x2, y2), each with its
+    """The hyperbola xy = 1 inside [−2R, 2R]² as short segments (x, y) → (x2, y2), each with its
     sharpness x² + y² and whether it is stable for this η (x² + y² ≤ 2/η)."""
-    points, sharp, branch = toy2d.minima_curve((-radius, radius), n=MINIMA_POINTS)
+    reach = DATA_REACH * radius
+    points, sharp, branch = toy2d.minima_curve((-reach, reach), n=MINIMA_POINTS)
     same = branch[1:] == branch[:-1]
     a, b = points[:-1][same], points[1:][same]
     s = 0.5 * (sharp[:-1] + sharp[1:])[same]
@@ -120,9 +124,9 @@ def marks_frame(start, gd_end, flow_end, radius: float) -> pd.DataFrame:
     return pd.DataFrame({"point": [name for name, _ in kept], **_point_columns(points, radius)})
 
 
-def sharpness_rules_frame(lr: float, flow_sharpness: float, log_y: bool = False) -> pd.DataFrame:
+def sharpness_rules_frame(lr: float, flow_sharpness: float, lo: float = 0.0) -> pd.DataFrame:
     """Horizontal rules for the sharpness chart: 2/η and gradient flow's final sharpness; lo is
-    where the stable band under 2/η starts (0, or the floor on a log axis)."""
+    where the stable band under 2/η starts (0 on a linear axis, > 0 on a log one)."""
     rows = []
     if lr > 0:
         rows.append((EDGE, 2.0 / lr))
@@ -133,7 +137,7 @@ def sharpness_rules_frame(lr: float, flow_sharpness: float, log_y: bool = False)
             "label": [name for name, _ in rows],
             "value": [v for _, v in rows],
             "exact": [format_number(v) for _, v in rows],
-            "lo": SHARPNESS_FLOOR if log_y else 0.0,
+            "lo": float(lo),
         }
     )
 
@@ -143,7 +147,7 @@ def sharpness_rules_frame(lr: float, flow_sharpness: float, log_y: bool = False)
 TOY_PLANE_DATA = ("levels", "minima", "paths", "marks")
 
 
-def _point_tooltip(time_title: str = "step t") -> list:
+def _point_tooltip(time_title: str = "t (GD step, or flow time)") -> list:
     return [
         alt.Tooltip("path:N"),
         alt.Tooltip("t:Q", title=time_title, format=".4~g"),
@@ -155,12 +159,21 @@ def _point_tooltip(time_title: str = "step t") -> list:
     ]
 
 
-def toy_plane_chart(big: bool = False):
-    """The (x, y) plane, equal axes: grey level sets of L, the minima xy = 1 coloured by
-    sharpness (the stable part thick), the GD path (points joined) and the gradient-flow path
-    (dashed) from the same start, and the start and end points."""
-    x = alt.X("x:Q", title="x", scale=alt.Scale(nice=False, zero=False))
-    y = alt.Y("y:Q", title="y", scale=alt.Scale(nice=False, zero=False))
+def _equal_domain(radius: float, along: str, across: str) -> alt.Scale:
+    """[−R, R] on the shorter side of the plot, stretched on the longer one so that one unit is
+    as long on both axes whatever width the page gives the chart (Vega's width/height signals)."""
+    r = f"{float(radius):.12g}"
+    grow = f"max(1, {along} / max({across}, 1))"
+    return alt.Scale(domain=alt.ExprRef(f"[-{r} * {grow}, {r} * {grow}]"), nice=False, zero=False)
+
+
+def toy_plane_chart(big: bool = False, radius: float = 4.0):
+    """The (x, y) plane with equal units on both axes, at least [−radius, radius]²: grey level
+    sets of L, the minima xy = 1 coloured by sharpness (the stable part thick), the GD path
+    (points joined) and the gradient-flow path (dashed) from the same start, and the start and
+    end points. radius is a layout option (the page rounds it to a multiple of 0.5)."""
+    x = alt.X("x:Q", title="x", scale=_equal_domain(radius, "width", "height"), axis=alt.Axis(tickMinStep=1))
+    y = alt.Y("y:Q", title="y", scale=_equal_domain(radius, "height", "width"), axis=alt.Axis(tickMinStep=1))
     levels = (
         _named("levels")
         .mark_line(color=NEUTRAL, opacity=0.55, strokeWidth=1.5 if big else 1, clip=True)
@@ -174,46 +187,64 @@ def toy_plane_chart(big: bool = False):
             y=y,
             x2="x2:Q",
             y2="y2:Q",
-            color=alt.Color(
+            # stroke, not color: its own scale, so the paths' colour legend stays separate
+            stroke=alt.Stroke(
                 "sharpness:Q",
                 scale=alt.Scale(scheme="viridis", type="log", nice=False),
                 title="sharpness x² + y²",
-                legend=alt.Legend(gradientLength=260 if big else 200, format=".3~g"),
+                legend=alt.Legend(
+                    orient="bottom", direction="horizontal", gradientLength=320 if big else 240, format=".3~g"
+                ),
             ),
             strokeWidth=alt.StrokeWidth(
                 "minimum:N",
                 scale=alt.Scale(domain=[STABLE, SHARP], range=[12, 4] if big else [9, 3]),
                 title="minima xy = 1",
+                legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#3B528B"),
             ),
             tooltip=[alt.Tooltip("x² + y²:N", title="sharpness x² + y²"), alt.Tooltip("minimum:N")],
         )
     )
-    path_colour = alt.Color(
-        "path:N", scale=alt.Scale(domain=PATHS, range=[GD_COLOR, FLOW_COLOR]), title="path from the start"
-    )
-    path_dash = alt.StrokeDash("path:N", scale=alt.Scale(domain=PATHS, range=[[1, 0], [7, 4]]), legend=None)
+    path_title = "path from the start"
+    path_colour = alt.Color("path:N", scale=alt.Scale(domain=PATHS, range=[GD_COLOR, FLOW_COLOR]), title=path_title)
     lines = (
         _named("paths")
         .mark_line(strokeWidth=3.5 if big else 2, clip=True)
-        .encode(x=x, y=y, order="t:Q", color=path_colour, strokeDash=path_dash, tooltip=_point_tooltip())
+        .encode(
+            x=x,
+            y=y,
+            order="t:Q",
+            color=path_colour,
+            strokeDash=alt.StrokeDash(
+                "path:N", scale=alt.Scale(domain=PATHS, range=[[1, 0], [7, 4]]), title=path_title
+            ),
+            tooltip=_point_tooltip(),
+        )
     )
     dots = (
         _named("paths")
         .transform_filter(alt.datum.path == PATHS[0])
-        .mark_circle(size=45 if big else 22, opacity=0.9, clip=True)
-        .encode(x=x, y=y, color=path_colour, tooltip=_point_tooltip())
+        .mark_circle(size=45 if big else 22, opacity=0.9, clip=True, color=GD_COLOR)
+        .encode(x=x, y=y, tooltip=_point_tooltip())
     )
+    points_legend = alt.Legend(symbolStrokeWidth=0, symbolSize=300 if big else 150)
     marks = (
         _named("marks")
-        .mark_point(filled=True, size=380 if big else 200, stroke="white", strokeWidth=1.5, opacity=1, clip=True)
+        .mark_point(filled=True, size=300 if big else 140, stroke="white", strokeWidth=1.5, opacity=1, clip=True)
         .encode(
             x=x,
             y=y,
             shape=alt.Shape(
-                "point:N", scale=alt.Scale(domain=POINTS, range=["circle", "diamond", "square"]), title="points"
+                "point:N",
+                scale=alt.Scale(domain=POINTS, range=["circle", "diamond", "square"]),
+                title="points",
+                legend=points_legend,
             ),
             fill=alt.Fill(
-                "point:N", scale=alt.Scale(domain=POINTS, range=["#555555", GD_COLOR, FLOW_COLOR]), title="points"
+                "point:N",
+                scale=alt.Scale(domain=POINTS, range=["#555555", GD_COLOR, FLOW_COLOR]),
+                title="points",
+                legend=points_legend,
             ),
             tooltip=[
                 alt.Tooltip("point:N"),
@@ -224,25 +255,10 @@ def toy_plane_chart(big: bool = False):
             ],
         )
     )
-    side = 560 if big else 440
-    chart = (
-        alt.layer(levels, minima, lines, dots, marks)
-        .resolve_scale(color="independent")
-        .properties(width=side, height=side)
-    )
-    font = 18 if big else 13
-    return (
-        chart.configure_axis(labelFontSize=font, titleFontSize=font + 1, grid=True)
-        .configure_legend(
-            labelFontSize=font,
-            titleFontSize=font,
-            symbolSize=220 if big else 110,
-            orient="bottom",
-            direction="vertical",
-            labelLimit=0,
-        )
-        .configure_view(strokeWidth=1)
-    )
+    chart = alt.layer(levels, minima, marks, lines, dots)  # the paths on top of the points
+    done = finish(chart, big, height=520)
+    done.config.legend.labelLimit = 0  # the minima's labels are long; the legend sits at the right
+    return done
 
 
 TOY_SHARPNESS_DATA = ("paths", "rules")
@@ -253,6 +269,11 @@ def toy_sharpness_chart(big: bool = False, symlog: bool = False, log_y: bool = F
     and gradient flow's final sharpness (a dotted rule)."""
     y_scale = alt.Scale(type="log", nice=False) if log_y else alt.Scale(zero=True, nice=True)
     y_title = "sharpness xₜ² + yₜ²" + (" (log)" if log_y else "")
+    time = _time_axis(symlog)
+    if symlog:  # a symlog axis left alone labels only its ends
+        time = time.axis(values=TIME_TICKS, format=",d", grid=True)
+    else:
+        time = time.axis(tickMinStep=1, format=",d")
     band = (
         _named("rules")
         .transform_filter(alt.datum.label == EDGE)
@@ -262,10 +283,14 @@ def toy_sharpness_chart(big: bool = False, symlog: bool = False, log_y: bool = F
     line = (
         _named("paths")
         .transform_filter(alt.datum.path == PATHS[0])
-        .mark_line(color=GD_COLOR, strokeWidth=3.5 if big else 2, point=alt.OverlayMarkDef(size=40 if big else 16))
+        .mark_line(
+            color=GD_COLOR,
+            strokeWidth=3.5 if big else 2,
+            point=alt.OverlayMarkDef(size=40 if big else 16, color=GD_COLOR),
+        )
         .encode(
-            x=_time_axis(symlog),
-            y=alt.Y("sharpness:Q", scale=y_scale, title=y_title),
+            x=time,
+            y=alt.Y("sharpness:Q", scale=y_scale, title=y_title, axis=alt.Axis(format=".0e") if log_y else alt.Axis()),
             tooltip=_point_tooltip(),
         )
     )
@@ -285,4 +310,4 @@ def toy_sharpness_chart(big: bool = False, symlog: bool = False, log_y: bool = F
             tooltip=[alt.Tooltip("label:N", title="rule"), alt.Tooltip("exact:N", title="value")],
         )
     )
-    return finish(alt.layer(band, rules, line), big, height=300, legend_bottom=True)
+    return finish(alt.layer(band, rules, line), big, height=360, legend_bottom=True)

@@ -1,0 +1,176 @@
+"""Edge of Stability: train a small network with full-batch GD, sharpness against 2/η, live."""
+
+import streamlit as st
+
+from core import datasets
+from core import training as tr
+from ui import charts, controls, eos_views, frames, sidebar
+from ui.eos_runs import RunConfig, cached_run, flow_distance, run_all
+from ui.routing import ensure_app_router
+
+ensure_app_router()
+
+st.title("Edge of Stability: a network sets its own sharpness")
+st.caption(
+    "Full-batch gradient descent on a small MLP, loss (1/2n)Σ‖f(xᵢ) − yᵢ‖² (with the ½, like ½θᵀAθ; "
+    "cross-entropy for spirals). Sharpness S = top eigenvalue of the Hessian, by Lanczos on exact "
+    "Hessian-vector products, warm-started each time."
+)
+
+box = st.sidebar
+box.subheader("Runs")
+lr_text = controls.text_input(
+    "learning rates η (one to four, commas)", "etas", "0.2", container=box, help="Several η overlay their runs."
+)
+method, beta = sidebar.method_controls()
+box.subheader("Model and data")
+dataset = controls.select("dataset", "data", [*datasets.DATASETS, "my CSV"], container=box)
+upload = None
+if dataset == "my CSV":
+    upload = box.file_uploader("CSV: numeric columns, the last one is the target", type=["csv", "txt"], key="ecsv")
+n_samples = int(controls.number("samples n", "ns", 128, 1, datasets.MAX_SAMPLES, container=box))
+hidden_text = controls.text_input("hidden layer widths", "hidden", "16, 16", container=box)
+activation = controls.select("activation", "act", ["swish", "tanh", "relu", "softplus", "linear"], container=box)
+loss_name = controls.select("loss", "loss", ["mse", "ce"], container=box, help="ce needs class targets (spirals)")
+steps = int(controls.number("steps", "esteps", 1000, 1, tr.MAX_STEPS, step=100, container=box))
+every = int(controls.number("sharpness every k steps", "every", 10, 1, 1000, container=box))
+top_k = int(controls.number("top-k eigenvalues", "topk", 3, 1, 5, container=box))
+seed = int(controls.number("seed (data and init)", "eseed", 0, 0, 2**31 - 1, container=box))
+with_flow = controls.toggle("compare with gradient flow", "flow", value=True, container=box)
+controls.show_notices()
+
+try:
+    config = RunConfig.from_inputs(
+        lr_text, method, beta, dataset, upload, n_samples, hidden_text, activation, loss_name, steps, every, top_k, seed
+    )
+except ValueError as exc:
+    st.error(f"**Not run.** {exc}", icon=":material/warning:")
+    config = None
+
+ready = config is not None and all(cached_run(config, lr) is not None for lr in config.lrs)
+first_visit = "eos_auto" not in st.session_state and config is not None and config.cost() <= RunConfig.AUTO_RUN_COST
+st.button(
+    "Run",
+    type="primary",
+    icon=":material/play_arrow:",
+    disabled=config is None,
+    key="run",
+    # A callback flag rather than the button's return value: the request survives any rerun in between.
+    on_click=lambda: st.session_state.update(eos_run_requested=True),
+)
+pressed = st.session_state.pop("eos_run_requested", False)
+if config is not None and (pressed or first_visit) and not ready:
+    st.session_state["eos_auto"] = True
+    with st.status(f"Training {len(config.lrs)} run(s)…", expanded=True) as status:
+        run_all(config, status)
+        status.update(label="Done", state="complete", expanded=False)
+    ready = True
+st.session_state["eos_auto"] = True
+
+if config is not None and ready:
+    st.session_state["eos_last"] = config
+elif "eos_last" in st.session_state:
+    st.info("Settings changed: press **Run** to train them. Showing the previous runs.", icon=":material/info:")
+shown = st.session_state.get("eos_last")
+if shown is None:
+    st.info("Press **Run** to train.", icon=":material/info:")
+    controls.share_link()
+    st.stop()
+
+runs = {lr: cached_run(shown, lr) for lr in shown.lrs}
+runs = {lr: run for lr, run in runs.items() if run is not None}
+table = [eos_views.summary(run, lr) for lr, run in runs.items()]
+for row in table:
+    if row["diverged at"] is not None:
+        st.error(f"**{row['run']} diverged at step {row['diverged at']:,}**: the charts keep the run up to there.")
+if controls.visible("summary"):
+    st.dataframe(eos_views.summary_frame(table), hide_index=True, width="stretch")
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Sharpness against 2/η")
+    frame, rules = eos_views.sharpness_frames(runs)
+    charts.show(
+        eos_views.sharpness_chart,
+        {"sharpness": frame, "thresholds": rules},
+        key="eos_sharpness",
+        alt_text="Sharpness against step for each run with its threshold 2/η dashed: it rises, then hovers there.",
+    )
+with right:
+    st.subheader("Training loss")
+    charts.show(
+        eos_views.loss_chart,
+        {"loss": eos_views.loss_frame(runs)},
+        key="eos_loss",
+        alt_text="Training loss on a log scale against step for each run.",
+    )
+
+st.subheader("The two stories on one axis: η·λ against the line at 2")
+topk = eos_views.top_k_frame(runs)
+charts.show(
+    eos_views.normalised_chart,
+    {"topk": topk},
+    key="eos_normalised",
+    alt_text="Normalised sharpness eta times lambda for the top eigenvalues against step, with the line at 2.",
+)
+st.caption(
+    "On a quadratic, a direction with ηλ > 2 blows up (the quadratic explorer's V). Here the top eigenvalue climbs to "
+    "ηλ = 2 and stays there: the network's curvature adjusts so that gradient descent sits exactly at the edge. For "
+    "momentum the axis shows 2·S/threshold, so the edge is at 2 for every method."
+)
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader(f"Top-{shown.top_k} Hessian eigenvalues")
+    charts.show(eos_views.top_k_chart, {"topk": topk}, key="eos_topk", alt_text="Top Hessian eigenvalues against step.")
+# The run that reached the edge first has spent longest there: its oscillation and its departure
+# from gradient flow are the clearest.
+crossings = {lr: eos_views.crossing_step(run) for lr, run in runs.items() if runs[lr]["diverged_at"] < 0}
+reached = {lr: c for lr, c in crossings.items() if c is not None}
+first_lr = min(reached, key=reached.get) if reached else next(iter(runs))
+with right:
+    st.subheader("Oscillation along the top eigenvector")
+    charts.show(
+        eos_views.projection_chart,
+        {"projection": eos_views.projection_frame(runs[first_lr], first_lr)},
+        key="eos_projection",
+        alt_text="The last steps' component along the top eigenvector: its sign flips every step at the edge.",
+    )
+    st.caption(f"{eos_views.run_label(first_lr)}: the last 80 steps. At the edge the sign flips every step.")
+
+if with_flow:
+    st.subheader("Gradient descent against gradient flow")
+    distance = flow_distance(shown, first_lr)
+    if distance is None:
+        st.info("Gradient flow did not finish within its time budget for this configuration.")
+    else:
+        frame, marks = eos_views.flow_distance_frames(distance, runs[first_lr], first_lr)
+        charts.show(
+            eos_views.flow_distance_chart,
+            {"distance": frame, "crossing": marks},
+            key="eos_flow",
+            alt_text="Relative distance between GD and gradient flow against step, with the crossing of 2/η marked.",
+        )
+        st.caption(
+            f"{eos_views.run_label(first_lr)}: GD follows the flow dθ/dt = −∇L (at time η·t) until the sharpness "
+            "reaches 2/η, then departs from it."
+        )
+
+st.subheader("The run on the momentum rate map")
+map_method = method if method != "gd" else "heavy_ball"
+charts.show(
+    charts.rate_map_chart,
+    {
+        "cells": frames.rate_map_frame(map_method),
+        "boundary": frames.boundary_frame(),
+        "spectrum": eos_views.rate_map_path_frame(runs, beta, map_method),
+    },
+    key="eos_rate_map",
+    alt_text="The runs' measured eta times sharpness drawn on the convergence-rate map over step size and momentum.",
+)
+st.caption(
+    "Each point is one measurement (η·S_t, β): the run climbs along its β row until it meets the stability edge "
+    "(ηλ = 2 for GD, 2 + 2β for heavy ball) and stays on it. Open the momentum page for the full map."
+)
+st.page_link("pages/momentum.py", label="Momentum map with your own spectrum", icon=":material/grid_on:")
+controls.share_link()

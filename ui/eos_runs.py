@@ -1,0 +1,300 @@
+"""Edge of Stability runs: their validated configuration, a bounded server-wide store, and the
+training loop with progress, a live chart and a time budget.
+
+The store is shared by every session (cache_resource): a class that opens the same link trains
+once; a per-configuration lock makes simultaneous visitors wait for the first one instead of
+training again. Entries are evicted least-recently-used under a byte budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from core import datasets, network
+from core import spectrum as sp
+from core import training as tr
+from ui import charts, eos_views
+
+MAX_RUNS = 4
+MAX_HIDDEN_LAYERS = 6
+# Work units = steps × samples × parameters, summed over the runs. The default run is 5.5e7 units
+# ≈ 0.4 s here; 2.5e9 ≈ 20 s is the most one press of Run may ask for.
+MAX_COST = 2.5e9
+MAX_SECONDS = 40.0  # a hard stop whatever the estimate said
+STORE_BYTES = 300 * 2**20
+MAX_HISTORY_BYTES = 20 * 2**20  # θ at the sampled steps, kept only for the GD-vs-flow comparison
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines a run except η (one config trains one run per η)."""
+
+    lrs: tuple[float, ...]
+    method: str
+    beta: float
+    dataset: str
+    data_digest: str | None
+    n_samples: int
+    widths: tuple[int, ...]
+    activation: str
+    loss: str
+    steps: int
+    every: int
+    top_k: int
+    seed: int
+
+    AUTO_RUN_COST = 2.5e8  # a first visit (or a shared link) trains by itself up to ≈ 2 s of work
+
+    @classmethod
+    def from_inputs(
+        cls, lr_text, method, beta, dataset, upload, n_samples, hidden_text, activation, loss, steps, every, top_k, seed
+    ) -> RunConfig:
+        """Validate the page's inputs; every rejection is a ValueError saying what is allowed."""
+        lrs = parse_learning_rates(lr_text)
+        hidden = parse_hidden_widths(hidden_text)
+        digest = None
+        if dataset == "my CSV":
+            if upload is None:
+                raise ValueError("Upload a CSV file (numeric columns, the last one the target) or pick a dataset.")
+            X, y = datasets.from_csv(upload.getvalue())
+            digest = _remember_data(X, y)
+            d_in, d_out, n_samples = X.shape[1], y.shape[1], len(X)
+        else:
+            d_in, d_out = datasets.input_dim(dataset), datasets.output_dim(dataset)
+        if loss == "ce" and d_out < 2:
+            raise ValueError(
+                "Cross-entropy needs one-hot class targets (two or more target columns): use mse, or the spirals data."
+            )
+        widths = (d_in, *hidden, d_out)
+        network._check_widths(widths)  # the parameter cap, with its own message
+        config = cls(
+            lrs,
+            method,
+            float(beta),
+            dataset,
+            digest,
+            int(n_samples),
+            widths,
+            activation,
+            loss,
+            int(steps),
+            int(every),
+            int(top_k),
+            int(seed),
+        )
+        if config.cost() > MAX_COST:
+            seconds = config.cost() / 5.5e7 * 0.4
+            raise ValueError(
+                f"This would train for about {seconds:,.0f} s ({len(lrs)} run(s) × {steps:,} steps × {n_samples:,} "
+                f"samples × {network.n_params(widths):,} parameters): at most ≈ 20 s per Run is allowed. "
+                "Use fewer steps, samples, learning rates or smaller layers."
+            )
+        return config
+
+    def cost(self) -> float:
+        return len(self.lrs) * self.steps * self.n_samples * network.n_params(self.widths)
+
+    def train_kwargs(self) -> dict:
+        data = _DATA.get(self.data_digest) if self.data_digest else None
+        return {
+            "steps": self.steps,
+            "widths": self.widths,
+            "activation": self.activation,
+            "loss": self.loss,
+            "dataset": self.dataset if self.dataset in datasets.DATASETS else "gaussian",
+            "n_samples": self.n_samples,
+            "seed": self.seed,
+            "data": data,
+        }
+
+
+def parse_learning_rates(text: str) -> tuple[float, ...]:
+    """One to four learning rates η > 0 from text ("0.1, 0.2"), sorted, duplicates dropped."""
+    try:
+        values = sp.parse(text)
+    except ValueError as exc:
+        raise ValueError(f"Learning rates: {exc}") from None
+    if values.size > MAX_RUNS:
+        raise ValueError(f"{values.size} learning rates: give one to {MAX_RUNS} (each one is a run).")
+    bad = values[(values <= 0) | (values > tr.MAX_LR)]
+    if bad.size:
+        raise ValueError(f"Learning rate η = {bad[0]:g} is not allowed: each η must satisfy 0 < η ≤ {tr.MAX_LR:g}.")
+    return tuple(sorted({float(v) for v in values}))
+
+
+def parse_hidden_widths(text: str) -> tuple[int, ...]:
+    """Hidden layer sizes from text ("16, 16"); empty text means no hidden layer (a linear model)."""
+    if not text.strip():
+        return ()
+    try:
+        values = sp.parse(text)
+    except ValueError as exc:
+        raise ValueError(f"Hidden widths: {exc}") from None
+    if values.size > MAX_HIDDEN_LAYERS:
+        raise ValueError(f"{values.size} hidden layers: at most {MAX_HIDDEN_LAYERS} are allowed.")
+    for v in values:
+        if v != int(v) or not 1 <= v <= network.MAX_WIDTH:
+            raise ValueError(f"Hidden width {v:g}: each must be a whole number from 1 to {network.MAX_WIDTH}.")
+    return tuple(int(v) for v in values)
+
+
+# ---- the store ----------------------------------------------------------------------------
+
+_DATA: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # uploaded CSVs by digest
+
+
+def _remember_data(X: np.ndarray, y: np.ndarray) -> str:
+    digest = hashlib.sha256(X.tobytes() + y.tobytes() + str(X.shape).encode()).hexdigest()[:16]
+    _DATA[digest] = (X, y)
+    _DATA.move_to_end(digest)
+    while len(_DATA) > 16:
+        _DATA.popitem(last=False)
+    return digest
+
+
+class RunStore:
+    """An LRU of finished runs under a byte budget, with one lock per key for concurrent visitors."""
+
+    def __init__(self, max_bytes: int = STORE_BYTES):
+        self.max_bytes = max_bytes
+        self.items: OrderedDict = OrderedDict()
+        self.sizes: dict = {}
+        self.lock = threading.Lock()
+        self.key_locks: dict = {}
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value: dict) -> None:
+        size = sum(v.nbytes for v in value.values() if isinstance(v, np.ndarray))
+        with self.lock:
+            self.items[key] = value
+            self.sizes[key] = size
+            self.items.move_to_end(key)
+            while sum(self.sizes.values()) > self.max_bytes and len(self.items) > 1:
+                old, _ = self.items.popitem(last=False)
+                self.sizes.pop(old)
+                self.key_locks.pop(old, None)
+
+    def key_lock(self, key) -> threading.Lock:
+        with self.lock:
+            return self.key_locks.setdefault(key, threading.Lock())
+
+    def nbytes(self) -> int:
+        with self.lock:
+            return sum(self.sizes.values())
+
+
+@st.cache_resource
+def store() -> RunStore:
+    return RunStore()
+
+
+def _key(config: RunConfig, lr: float, kind: str = "run"):
+    return (kind, config, float(lr))
+
+
+def cached_run(config: RunConfig, lr: float) -> dict | None:
+    return store().get(_key(config, lr))
+
+
+class _Stop(Exception):
+    """Raised from the progress callback when a run passes MAX_SECONDS."""
+
+
+def train_one(config: RunConfig, lr: float, progress, live) -> dict:
+    """Train one run with a progress bar and a live sharpness chart; stops at MAX_SECONDS."""
+    start = time.perf_counter()
+    last: dict = {}
+    live_spec = charts.spec(eos_views.sharpness_chart, big=False)
+
+    def report(partial: dict, t: int) -> None:
+        last.update(partial, stopped_at=t)
+        progress.progress(
+            min(t / max(config.steps, 1), 1.0), text=f"{eos_views.run_label(lr)}: step {t:,} of {config.steps:,}"
+        )
+        frame, rules = eos_views.sharpness_frames({lr: partial})
+        live.vega_lite_chart({**live_spec, "datasets": {"sharpness": frame, "thresholds": rules}}, width="stretch")
+        if time.perf_counter() - start > MAX_SECONDS:
+            raise _Stop
+
+    try:
+        run = tr.train(
+            lr,
+            method=config.method,
+            beta=config.beta,
+            sharpness_every=config.every,
+            top_k=config.top_k,
+            callback=report,
+            **config.train_kwargs(),
+        )
+        run["stopped_at"] = -1
+    except _Stop:
+        run = _pad(last, config.steps)
+    if run.get("param_history") is not None and run["param_history"].nbytes > MAX_HISTORY_BYTES:
+        run["param_history"] = None  # too big to keep: no flow comparison for this model
+    return run
+
+
+def _pad(partial: dict, steps: int) -> dict:
+    """A run stopped by the time budget: its per-step arrays (length t + 1) padded with NaN to
+    steps + 1 rows, like a diverged run's; no parameter history (no flow comparison)."""
+    run = dict(partial, param_history=None)
+    run["step"] = np.arange(steps + 1)
+    for key, value in partial.items():
+        if key != "step" and isinstance(value, np.ndarray) and value.ndim >= 1 and len(value) < steps + 1:
+            run[key] = np.concatenate([value, np.full((steps + 1 - len(value), *value.shape[1:]), np.nan)])
+    return run
+
+
+def run_all(config: RunConfig, container) -> None:
+    """Train every η of the config that is not in the store yet (others wait for the same key)."""
+    for lr in config.lrs:
+        key = _key(config, lr)
+        with store().key_lock(key):
+            if store().get(key) is not None:
+                continue
+            progress = container.progress(0.0, text=f"{eos_views.run_label(lr)}: starting")
+            live = container.empty()
+            run = train_one(config, lr, progress, live)
+            store().put(key, run)
+            live.empty()
+            if run.get("stopped_at", -1) >= 0:
+                container.warning(
+                    f"{eos_views.run_label(lr)} stopped after {MAX_SECONDS:.0f} s at step {run['stopped_at']:,}."
+                )
+
+
+def flow_distance(config: RunConfig, lr: float) -> dict | None:
+    """‖θ_GD − θ_flow‖ over the run's sampled steps (cached); None if the run kept no history or the
+    flow did not finish in its time budget."""
+    key = _key(config, lr, "flow")
+    found = store().get(key)
+    if found is not None:
+        return found or None
+    run = cached_run(config, lr)
+    if run is None or run.get("param_history") is None:
+        return None
+    # The departure happens where S reaches 2/η; past 1.5× that step the flow only gets stiffer
+    # (its sharpness keeps rising) and the picture says nothing new.
+    cross = eos_views.crossing_step(run)
+    horizon = (
+        config.steps if cross is None else min(config.steps, config.every * (int(1.5 * cross) // config.every + 1))
+    )
+    kwargs = dict(config.train_kwargs(), steps=horizon)
+    with st.spinner(f"Integrating gradient flow to t = η·{horizon:,} (solve_ivp, BDF)…"):
+        flow = tr.gradient_flow(lr, sharpness_every=config.every, with_sharpness=False, max_seconds=8.0, **kwargs)
+    result = tr.distance_to_flow(run, flow) if flow["success"] else {}
+    store().put(key, result)
+    return result or None

@@ -1,0 +1,304 @@
+"""Frames and chart builders for the Edge of Stability page (runs of core.training.train).
+
+A run is labelled by its η ("η = 0.2"); every frame is bounded (≤ MAX_POINTS rows per run and
+series) whatever the number of steps.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ui.charts import DANGER, OKABE_ITO, STABLE_FILL, _named, finish
+from ui.frames import LOG_CLIP, format_number, spectrum_on_map_frame
+
+MAX_POINTS = 500  # per run and series: 4 runs × 500 rows per chart at most
+
+
+def run_label(lr: float) -> str:
+    return f"η = {lr:g}"
+
+
+def _thin(index: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """At most max_points of the given sorted step indices, evenly spread, the last one kept."""
+    if index.size <= max_points:
+        return index
+    picks = np.unique(np.round(np.linspace(0, index.size - 1, max_points)).astype(int))
+    return index[picks]
+
+
+def crossing_step(run: dict) -> int | None:
+    """The first measured step at which the sharpness reached the run's threshold (None if never)."""
+    s = run["sharpness"]
+    hit = np.flatnonzero(np.isfinite(s) & (s >= run["threshold"]))
+    return int(run["step"][hit[0]]) if hit.size else None
+
+
+def summary(run: dict, lr: float) -> dict:
+    """The numbers the page prints for a run: crossing, hover level, final loss, divergence."""
+    s, steps = run["sharpness"], run["step"]
+    measured = np.flatnonzero(np.isfinite(s))
+    tail = measured[measured >= int(0.7 * steps[-1])]
+    losses = run["loss"][np.isfinite(run["loss"])]
+    return {
+        "run": run_label(lr),
+        "threshold": run["threshold"],
+        "first S": float(s[measured[0]]) if measured.size else np.nan,
+        "crossed 2/η at": crossing_step(run),
+        "median S / threshold, last 30%": float(np.median(s[tail]) / run["threshold"]) if tail.size else np.nan,
+        "final loss": float(losses[-1]) if losses.size else np.nan,
+        "diverged at": None if run["diverged_at"] < 0 else int(run["diverged_at"]),
+        "HVPs": int(run["hvp_count"]),
+    }
+
+
+def summary_frame(rows: list[dict]) -> pd.DataFrame:
+    """The summaries as a table with readable cells ("—" for never, six significant digits)."""
+
+    def cell(v):
+        if v is None or (isinstance(v, float) and not np.isfinite(v)):
+            return "—"
+        return format_number(v) if isinstance(v, float) else v
+
+    return pd.DataFrame([{k: cell(v) for k, v in row.items()} for row in rows]).astype(str)
+
+
+def loss_frame(runs: dict[float, dict]) -> pd.DataFrame:
+    parts = []
+    for lr, run in runs.items():
+        ok = np.flatnonzero(np.isfinite(run["loss"]) & (run["loss"] > 0))
+        idx = _thin(ok)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "step": run["step"][idx],
+                    "loss": np.clip(run["loss"][idx], 10**-LOG_CLIP, 10**LOG_CLIP),
+                    "run": run_label(lr),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["step", "loss", "run"])
+
+
+def sharpness_frames(runs: dict[float, dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(sharpness at measured steps with η·S and S/threshold, one threshold row per run)."""
+    parts, rules = [], []
+    for lr, run in runs.items():
+        idx = _thin(np.flatnonzero(np.isfinite(run["sharpness"])))
+        s = run["sharpness"][idx]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "step": run["step"][idx],
+                    "S": s,
+                    # Normalised so that the edge is at 2 for every method: 2·S/threshold (= ηS for GD).
+                    "ηS": 2 * s / run["threshold"],
+                    "residual": [format_number(float(r)) for r in run["residual"][idx]],
+                    "run": run_label(lr),
+                }
+            )
+        )
+        rules.append({"threshold": run["threshold"], "run": run_label(lr), "value": format_number(run["threshold"])})
+    columns = ["step", "S", "ηS", "residual", "run"]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    return frame, pd.DataFrame(rules, columns=["threshold", "run", "value"])
+
+
+def top_k_frame(runs: dict[float, dict]) -> pd.DataFrame:
+    parts = []
+    for lr, run in runs.items():
+        idx = _thin(np.flatnonzero(np.isfinite(run["sharpness"])), MAX_POINTS // 2)
+        k = run["top_k"].shape[1]
+        vals = run["top_k"][idx]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "step": np.repeat(run["step"][idx], k),
+                    "λ": vals.ravel(),
+                    "ηλ": (2 * vals / run["threshold"]).ravel(),
+                    "eigenvalue": np.tile([f"λ{i + 1}" for i in range(k)], idx.size),
+                    "run": run_label(lr),
+                }
+            )
+        )
+    frame = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["step", "λ", "ηλ", "eigenvalue", "run"])
+    )
+    return frame[np.isfinite(frame["λ"].astype(float))]
+
+
+def projection_frame(run: dict, lr: float, last: int = 80) -> pd.DataFrame:
+    """The update's component along the top eigenvector, v₁ᵀ(θ_{t+1} − θ_t), for the last steps."""
+    ok = np.flatnonzero(np.isfinite(run["top_projection"]))[-last:]
+    return pd.DataFrame({"step": run["step"][ok], "projection": run["top_projection"][ok], "run": run_label(lr)})
+
+
+def flow_distance_frames(distance: dict, run: dict, lr: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """‖θ_GD − θ_GF‖ (relative) against step, and the step where S first reached 2/η."""
+    ok = np.isfinite(distance["relative"])
+    idx = _thin(np.flatnonzero(ok))
+    frame = pd.DataFrame(
+        {
+            "step": distance["step"][idx],
+            "distance": np.clip(distance["relative"][idx], 1e-16, None),
+            "run": run_label(lr),
+        }
+    )
+    cross = crossing_step(run)
+    marks = pd.DataFrame(
+        {"step": [cross] if cross is not None else [], "label": ["S reaches 2/η"] if cross is not None else []}
+    )
+    return frame, marks
+
+
+def rate_map_path_frame(runs: dict[float, dict], beta: float, method: str) -> pd.DataFrame:
+    """Each run's measured sharpness as points (η·S_t, β) on the momentum page's rate map, with
+    the rate and regime a quadratic direction of that curvature would have."""
+    parts = []
+    for lr, run in runs.items():
+        idx = _thin(np.flatnonzero(np.isfinite(run["sharpness"])), 150)
+        parts.append(spectrum_on_map_frame(run["sharpness"][idx], lr, beta, method).assign(run=run_label(lr)))
+    return pd.concat(parts, ignore_index=True)
+
+
+# ---- chart builders ----------------------------------------------------------------------
+
+RUN_COLORS = alt.Scale(range=OKABE_ITO)
+
+
+def _step_x(title: str = "step") -> alt.X:
+    return alt.X("step:Q", title=title)
+
+
+def loss_chart(big: bool = False):
+    """Training loss (log) against step, one colour per run."""
+    return finish(
+        _named("loss")
+        .mark_line(strokeWidth=3.5 if big else 1.8)
+        .encode(
+            x=_step_x(),
+            y=alt.Y(
+                "loss:Q", scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e", title="loss (1/2n)Σ‖f − y‖² (log)")
+            ),
+            color=alt.Color("run:N", scale=RUN_COLORS, title="run"),
+            tooltip=["run:N", "step:Q", alt.Tooltip("loss:Q", format=".6g")],
+        ),
+        big,
+        legend_bottom=True,
+    )
+
+
+def sharpness_chart(big: bool = False):
+    """Sharpness S against step, each run's threshold 2/η (or its momentum version) dashed in its colour."""
+    color = alt.Color("run:N", scale=RUN_COLORS, title="run")
+    line = (
+        _named("sharpness")
+        .mark_line(strokeWidth=3.5 if big else 2, point=alt.OverlayMarkDef(size=40 if big else 12))
+        .encode(
+            x=_step_x(),
+            y=alt.Y("S:Q", title="sharpness S = λ_max(∇²L)"),
+            color=color,
+            tooltip=["run:N", "step:Q", alt.Tooltip("S:Q", format=".6g"), alt.Tooltip("residual:N", title="‖Hv − λv‖")],
+        )
+    )
+    rule = (
+        _named("thresholds")
+        .mark_rule(strokeDash=[7, 4], strokeWidth=3 if big else 2)
+        .encode(y="threshold:Q", color=color, tooltip=["run:N", alt.Tooltip("value:N", title="threshold 2/η")])
+    )
+    return finish(alt.layer(rule, line), big, legend_bottom=True)
+
+
+def normalised_chart(big: bool = False):
+    """η·S (and η·λ_k) against step on the quadratic explorer's axis: the band 0 < ηλ < 2 where a
+    quadratic direction shrinks, the line at 2 where it stops."""
+    y = alt.Y("ηλ:Q", title="η·λ (normalised: edge at 2)", scale=alt.Scale(domainMin=0))
+    band = (
+        alt.Chart(pd.DataFrame({"y0": [0.0], "y1": [2.0]}))
+        .mark_rect(color=STABLE_FILL, opacity=0.1)
+        .encode(y=alt.Y("y0:Q"), y2="y1:Q")
+    )
+    two = alt.Chart(pd.DataFrame({"y": [2.0]})).mark_rule(color=DANGER, strokeWidth=3 if big else 2).encode(y="y:Q")
+    label = (
+        alt.Chart(pd.DataFrame({"y": [2.0], "text": ["ηλ = 2: a quadratic diverges above"]}))
+        .mark_text(align="left", dy=-8, x=6, color=DANGER, fontWeight="bold")
+        .encode(y="y:Q", text="text:N")
+    )
+    lines = (
+        _named("topk")
+        .mark_line(strokeWidth=3.5 if big else 1.8)
+        .encode(
+            x=_step_x(),
+            y=y,
+            color=alt.Color("run:N", scale=RUN_COLORS, title="run"),
+            strokeDash=alt.StrokeDash("eigenvalue:N", title="eigenvalue"),
+            detail="eigenvalue:N",
+            tooltip=[
+                "run:N",
+                "eigenvalue:N",
+                "step:Q",
+                alt.Tooltip("ηλ:Q", format=".4f"),
+                alt.Tooltip("λ:Q", format=".5g"),
+            ],
+        )
+    )
+    return finish(alt.layer(band, two, label, lines), big, legend_bottom=True)
+
+
+def top_k_chart(big: bool = False):
+    """The top-k Hessian eigenvalues λ₁ ≥ λ₂ ≥ … against step."""
+    return finish(
+        _named("topk")
+        .mark_line(strokeWidth=3 if big else 1.6)
+        .encode(
+            x=_step_x(),
+            y=alt.Y("λ:Q", title="top Hessian eigenvalues λₖ"),
+            color=alt.Color("eigenvalue:N", scale=alt.Scale(scheme="viridis"), title="eigenvalue"),
+            strokeDash=alt.StrokeDash("run:N", title="run"),
+            detail="run:N",
+            tooltip=["run:N", "eigenvalue:N", "step:Q", alt.Tooltip("λ:Q", format=".6g")],
+        ),
+        big,
+        legend_bottom=True,
+    )
+
+
+def projection_chart(big: bool = False):
+    """v₁ᵀ(θ_{t+1} − θ_t) over the last steps: at the edge its sign flips every step."""
+    return finish(
+        _named("projection")
+        .mark_bar(width=3 if not big else 5)
+        .encode(
+            x=_step_x(),
+            y=alt.Y("projection:Q", title="step along top eigenvector v₁"),
+            color=alt.condition("datum.projection > 0", alt.value(OKABE_ITO[0]), alt.value(DANGER)),
+            tooltip=["step:Q", alt.Tooltip("projection:Q", format=".3e")],
+        ),
+        big,
+        height=220,
+    )
+
+
+def flow_distance_chart(big: bool = False):
+    """‖θ_GD − θ_GF(η·t)‖/‖θ_GF‖ against step, the step where S first reached 2/η marked."""
+    line = (
+        _named("distance")
+        .mark_line(strokeWidth=3.5 if big else 2, color=OKABE_ITO[0])
+        .encode(
+            x=_step_x(),
+            y=alt.Y(
+                "distance:Q",
+                scale=alt.Scale(type="log"),
+                axis=alt.Axis(format=".0e", title="‖θ_GD − θ_flow‖ / ‖θ_flow‖"),
+            ),
+            tooltip=["step:Q", alt.Tooltip("distance:Q", format=".3e")],
+        )
+    )
+    rule = _named("crossing").mark_rule(color=DANGER, strokeDash=[6, 4], strokeWidth=3 if big else 2).encode(x="step:Q")
+    text = (
+        _named("crossing")
+        .mark_text(align="left", dx=6, y=12, color=DANGER, fontWeight="bold")
+        .encode(x="step:Q", text="label:N")
+    )
+    return finish(alt.layer(line, rule, text), big, height=260)

@@ -66,6 +66,9 @@ def show(
     big = presenting()
     full = copy.deepcopy(spec(builder, big=big, **options))  # Streamlit edits the spec it is given
     full["datasets"] = {**full.get("datasets", {}), **datasets}  # keep the builder's constant layers
+    # Streamlit switches a chart with > 2,000 rows in a dataset to canvas; ours are bounded, and SVG
+    # keeps text crisp on a projector, selectable, and checkable by the browser tests.
+    full["usermeta"] = {"embedOptions": {"renderer": "svg"}}
     for param in full.get("params", []):
         for field, value in (params or {}).get(param.get("name"), {}).items():
             param[field] = {**param.get(field, {}), **value} if isinstance(value, dict) else value

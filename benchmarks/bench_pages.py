@@ -1,6 +1,6 @@
-"""Timings of core.quadratic and of the quadratic pages run through AppTest.
+"""Timings of core.quadratic and of every page's script run through AppTest.
 
-    python benchmarks/bench_quadratic.py
+    python benchmarks/bench_pages.py
 
 Prints a table; writes nothing. The page figures are whole script runs (widgets, core, frames,
 chart specs and Arrow serialisation), without the browser's share.
@@ -58,6 +58,13 @@ def bench_pages() -> None:
         ("home", {}, "defaults"),
         ("quadratic", {}, "defaults"),
         ("quadratic", {"preset": "neural-net-like", "n": "10000", "T": "100000"}, "caps: n = 10,000, T = 100,000"),
+        ("trajectory", {}, "defaults"),
+        ("trajectory", {"method": "Nesterov", "beta": "0.99", "T": "100000"}, "caps: T = 100,000, β = 0.99"),
+        ("momentum", {"method": "heavy ball"}, "defaults (heavy ball)"),
+        ("momentum", {"method": "heavy ball", "n": "10000", "T": "100000"}, "caps: n = 10,000, T = 100,000"),
+        ("toy", {}, "defaults"),
+        ("toy", {"tsteps": "100000", "teta": "0.3"}, "caps: T = 100,000"),
+        ("eos", {"flow": "false"}, "defaults, run cached (rerun)"),
     ]
     print("\npage script runs through AppTest (median of 5 reruns, ms)")
     print(f"{'page':<12} {'case':<40} {'first run':>10} {'rerun':>8}")

@@ -1,0 +1,17 @@
+"""Every benchmark in one command:  python -m benchmarks  (prints tables, writes nothing).
+
+    core and pages (AppTest)      benchmarks/bench_pages.py
+    the EoS engine (one core)     benchmarks/bench_eos.py
+    Chromium: loads and repaints  benchmarks/bench_browser.py   (needs Debian's chromium)
+The load test is separate and longer:  python loadtest/run.py
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+for script in ("bench_pages.py", "bench_eos.py", "bench_browser.py"):
+    print(f"\n=== {script} ===", flush=True)
+    subprocess.run([sys.executable, str(HERE / script)], check=True)

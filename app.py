@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import ui.runtime  # noqa: F401  (one BLAS thread for the whole server)
 from ui import controls
 
 st.set_page_config(

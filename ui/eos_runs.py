@@ -276,25 +276,35 @@ def run_all(config: RunConfig, container) -> None:
                 )
 
 
+FLOW_SECONDS = 8.0
+FLOW_RETRY_SECONDS = 300.0  # a flow that ran out of time is tried again after this, not at every visit
+
+
 def flow_distance(config: RunConfig, lr: float) -> dict | None:
-    """‖θ_GD − θ_flow‖ over the run's sampled steps (cached); None if the run kept no history or the
-    flow did not finish in its time budget."""
+    """‖θ_GD − θ_flow‖ over the run's sampled steps, or None if the run kept no history or the flow
+    did not finish in its time budget. Computed once per configuration: visitors arriving together
+    wait for the first one (the same per-key lock as training) instead of integrating again."""
     key = _key(config, lr, "flow")
-    found = store().get(key)
-    if found is not None:
-        return found or None
-    run = cached_run(config, lr)
-    if run is None or run.get("param_history") is None:
-        return None
-    # The departure happens where S reaches 2/η; past 1.5× that step the flow only gets stiffer
-    # (its sharpness keeps rising) and the picture says nothing new.
-    cross = eos_views.crossing_step(run)
-    horizon = (
-        config.steps if cross is None else min(config.steps, config.every * (int(1.5 * cross) // config.every + 1))
-    )
-    kwargs = dict(config.train_kwargs(), steps=horizon)
-    with st.spinner(f"Integrating gradient flow to t = η·{horizon:,} (solve_ivp, BDF)…"):
-        flow = tr.gradient_flow(lr, sharpness_every=config.every, with_sharpness=False, max_seconds=8.0, **kwargs)
-    result = tr.distance_to_flow(run, flow) if flow["success"] else {}
-    store().put(key, result)
-    return result or None
+    with store().key_lock(key):
+        found = store().get(key)
+        if found is not None and (
+            found.get("step") is not None or time.time() - found["failed_at"] < FLOW_RETRY_SECONDS
+        ):
+            return found if found.get("step") is not None else None
+        run = cached_run(config, lr)
+        if run is None or run.get("param_history") is None:
+            return None
+        # The departure happens where S reaches 2/η; past 1.5× that step the flow only gets stiffer
+        # (its sharpness keeps rising) and the picture says nothing new.
+        cross = eos_views.crossing_step(run)
+        horizon = config.steps
+        if cross is not None:
+            horizon = min(config.steps, config.every * (int(1.5 * cross) // config.every + 1))
+        kwargs = dict(config.train_kwargs(), steps=horizon)
+        with st.spinner(f"Integrating gradient flow to t = η·{horizon:,} (solve_ivp, BDF)…"):
+            flow = tr.gradient_flow(
+                lr, sharpness_every=config.every, with_sharpness=False, max_seconds=FLOW_SECONDS, **kwargs
+            )
+        result = tr.distance_to_flow(run, flow) if flow["success"] else {"step": None, "failed_at": time.time()}
+        store().put(key, result)
+        return result if result.get("step") is not None else None

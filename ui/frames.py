@@ -236,27 +236,27 @@ RATE_MAP_BETA = (0.0, 0.99, 40)  # β from 0 to 0.99 in 40 rows: 4,000 cells
 RATE_CLIP = 1.2
 
 
+RATE_MAP_DH = (RATE_MAP_H[1] - RATE_MAP_H[0]) / RATE_MAP_H[2]
+RATE_MAP_DB = (RATE_MAP_BETA[1] - RATE_MAP_BETA[0]) / RATE_MAP_BETA[2]
+
+
 @functools.lru_cache(maxsize=3)  # one per method: the map never changes
 def rate_map_frame(method: str) -> pd.DataFrame:
-    """The spectral radius ρ(ηλ, β) on a 100 × 40 grid of cells (edges h0..h1, b0..b1)."""
-    h_edges = np.linspace(*RATE_MAP_H[:2], RATE_MAP_H[2] + 1)
-    b_edges = np.linspace(*RATE_MAP_BETA[:2], RATE_MAP_BETA[2] + 1)
-    h_mid = (h_edges[:-1] + h_edges[1:]) / 2
-    b_mid = (b_edges[:-1] + b_edges[1:]) / 2
+    """The spectral radius ρ(ηλ, β) on a 100 × 40 grid: cell (i, j) spans ηλ ∈ [i, i+1]·Δh and
+    β ∈ [j, j+1]·Δβ (the chart computes the edges). Compact: it travels with every rerun."""
+    i = np.arange(RATE_MAP_H[2])
+    j = np.arange(RATE_MAP_BETA[2])
+    h_mid = RATE_MAP_H[0] + (i + 0.5) * RATE_MAP_DH
+    b_mid = RATE_MAP_BETA[0] + (j + 0.5) * RATE_MAP_DB
     rho = momentum.rate_map(h_mid, b_mid, method)  # rows β, columns h
     regime = momentum.regime(h_mid[None, :], b_mid[:, None], method)
-    hh, bb = np.meshgrid(np.arange(h_mid.size), np.arange(b_mid.size))
+    ii, jj = np.meshgrid(i, j)
     return pd.DataFrame(
         {
-            "h0": h_edges[hh.ravel()],
-            "h1": h_edges[hh.ravel() + 1],
-            "b0": b_edges[bb.ravel()],
-            "b1": b_edges[bb.ravel() + 1],
-            "ηλ": h_mid[hh.ravel()],
-            "β": b_mid[bb.ravel()],
-            "ρ": np.minimum(rho.ravel(), RATE_CLIP),
-            "rate": [format_number(float(v)) for v in rho.ravel()],
-            "regime": np.broadcast_to(regime, rho.shape).ravel(),
+            "i": ii.ravel().astype(np.int16),
+            "j": jj.ravel().astype(np.int16),
+            "ρ": np.minimum(rho.ravel(), RATE_CLIP).astype(np.float32),
+            "regime": pd.Categorical(np.broadcast_to(regime, rho.shape).ravel()),
         }
     )
 

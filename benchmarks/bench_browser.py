@@ -3,7 +3,8 @@
     python benchmarks/bench_browser.py [--moves 25]
 
 Prints a table; writes nothing. Figures:
-- cold page load: navigation start → first chart drawn, on a freshly started server, then warm;
+- page load: navigation start → every chart drawn and the script finished: the first visit to a
+  freshly started server, then new visitors (empty browser cache) and return visits (cached);
 - slider → repaint through a Python rerun: the key press on the sidebar η slider (event.timeStamp)
   → the first change of a chart's SVG (MutationObserver), median and p95 over the moves;
 - the in-chart η scrubber: an input event on the Vega-Lite slider → the SVG change, no rerun.
@@ -72,14 +73,32 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def cold_load(browser, url: str) -> float:
-    pg = browser.new_page(viewport={"width": 1280, "height": 900})
+def page_load(context, url: str) -> float:
+    """Navigation start → every chart of the page drawn and the script finished, in ms."""
+    pg = context.new_page()
     start = time.perf_counter()
     pg.goto(url)
-    pg.wait_for_selector("[data-testid=stVegaLiteChart] svg .mark-line", timeout=60_000)
+    pg.wait_for_function(
+        "() => { const c = [...document.querySelectorAll('[data-testid=stVegaLiteChart]')];"
+        " return c.length > 0 && c.every(e => e.querySelector('svg .mark-line, svg .mark-symbol, svg .mark-rect')); }",
+        timeout=60_000,
+    )
+    pg.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=60_000)
     elapsed = (time.perf_counter() - start) * 1e3
     pg.close()
     return elapsed
+
+
+def loads(browser, url: str, repeat: int = 3) -> tuple[list[float], list[float]]:
+    """(cold, warm): a new browser profile each time (empty HTTP cache: a first visit), then the
+    same page again in a profile that has it cached (a return visit)."""
+    cold, warm = [], []
+    for _ in range(repeat):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        cold.append(page_load(context, url))
+        warm.append(page_load(context, url))
+        context.close()
+    return cold, warm
 
 
 def slider_repaint(browser, url: str, label: str, chart_index: int, moves: int) -> list[float]:
@@ -131,9 +150,13 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-            rows.append(("cold load, quadratic (fresh server)", [cold_load(browser, f"{url}/quadratic")]))
-            rows.append(("warm load, quadratic", [cold_load(browser, f"{url}/quadratic") for _ in range(3)]))
-            rows.append(("warm load, home", [cold_load(browser, url) for _ in range(3)]))
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            rows.append(("first load on a fresh server, quadratic", [page_load(context, f"{url}/quadratic")]))
+            context.close()
+            for name, path in (("home", ""), ("quadratic", "/quadratic"), ("momentum", "/momentum")):
+                cold, warm = loads(browser, f"{url}{path}")
+                rows.append((f"load, {name}: new visitor (empty cache)", cold))
+                rows.append((f"load, {name}: return visit (cached)", warm))
             rows.append(
                 (
                     "quadratic: sidebar η slider → repaint",

@@ -1,0 +1,387 @@
+"""A headless Streamlit client: one browser tab's worth of protocol, no browser.
+
+It speaks what the frontend speaks on ws://127.0.0.1:PORT/_stcore/stream (subprotocol "streamlit"):
+it sends BackMsg protobufs (rerun_script = ClientState: query_string, page_name or page_script_hash,
+widget_states) and reads ForwardMsg protobufs until the run's script_finished. Like the frontend it
+keeps the URL's query string as the server rewrites it (page_info_changed), remembers every
+widget's current value (the element's value when the server set one, else its default, else what
+this client sent) and sends all of them with each rerun. Only loopback addresses are accepted.
+
+Also: start/stop a `streamlit run` server on a free loopback port and read its resident memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlparse
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+# ForwardMsg.script_finished statuses that end the run the client asked for (FINISHED_EARLY_FOR_RERUN
+# = 2 does not: the script called st.rerun() and goes on).
+DONE = {
+    ForwardMsg.FINISHED_SUCCESSFULLY,
+    ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+}
+# Widget element → the WidgetState field the frontend fills for it.
+VALUE_FIELDS = {
+    "slider": "double_array_value",
+    "number_input": "double_value",
+    "selectbox": "string_value",
+    "radio": "string_value",
+    "checkbox": "bool_value",
+    "text_input": "string_value",
+    "text_area": "string_value",
+}
+TRIGGERS = {"button"}
+MAX_CACHED_MESSAGE_AGE = 2  # the default of global.maxCachedMessageAge: reruns a cached message is kept
+
+
+# ---- the server ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    url: str
+    log: str
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process (VmRSS), in MB."""
+        try:
+            import psutil  # optional: /proc otherwise
+
+            return psutil.Process(self.proc.pid).memory_info().rss / 2**20
+        except ImportError:
+            pass
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def check(self) -> None:
+        """Raise if the server process has exited (for instance killed from outside)."""
+        code = self.proc.poll()
+        if code is not None:
+            raise RuntimeError(f"the server {self.url} exited with code {code} (log: {self.log})")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def start_server(script: Path, timeout: float = 60) -> Server:
+    """`streamlit run script` on a free loopback port, once /_stcore/health answers ok."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="loadtest-server-", suffix=".log", delete=False)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(script),
+            "--server.headless=true",
+            "--server.address=127.0.0.1",
+            f"--server.port={port}",
+            "--browser.gatherUsageStats=false",
+            # No file watcher: a served app does not reload, and an edit made while the test runs must
+            # not unload modules under the visitors (KeyError: 'ui' in the middle of an import).
+            "--server.fileWatcherType=none",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return Server(proc, url, log.name)
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"streamlit did not answer /_stcore/health within {timeout:.0f} s (log: {log.name})")
+
+
+# ---- one session --------------------------------------------------------------------------
+
+
+@dataclass
+class Widget:
+    id: str
+    kind: str
+    proto: object
+    value: object = None
+
+
+@dataclass
+class Result:
+    """One rerun as the client saw it."""
+
+    label: str
+    seconds: float
+    status: int | None = None  # ForwardMsg script_finished status; None: no answer
+    errors: list[str] = field(default_factory=list)
+    warnings: int = 0
+    progress: int = 0  # st.progress elements received (a training ran in this session)
+    last_progress: float = 0.0  # time.perf_counter() of the last one (the training's end, near enough)
+    alerts: list[str] = field(default_factory=list)  # st.error/warning/info/success texts
+    spinners: list[str] = field(default_factory=list)  # st.spinner texts received (long work began)
+    deltas: int = 0
+    nbytes: int = 0  # ForwardMsg bytes received for this rerun
+    started: float = 0.0  # time.perf_counter() when sent
+
+    @property
+    def ok(self) -> bool:
+        return self.status in DONE and self.status != ForwardMsg.FINISHED_WITH_COMPILE_ERROR and not self.errors
+
+
+def _widget_key(widget_id: str) -> str:
+    """`$$ID-<hash>-<user key>` → the user key ("None" for unkeyed widgets)."""
+    parts = widget_id.split("-", 2)
+    return parts[2] if len(parts) == 3 else widget_id
+
+
+def _url_text(value) -> str:
+    if isinstance(value, list | tuple):
+        value = value[0] if len(value) == 1 else ",".join(_url_text(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _current_value(kind: str, proto, known):
+    """The value the frontend would hold for this widget after the run."""
+    if kind == "slider":
+        return list(proto.value) if proto.set_value else (known if known is not None else list(proto.default))
+    if kind == "number_input":
+        return proto.value if proto.set_value else (known if known is not None else proto.default)
+    if kind in ("selectbox", "radio"):
+        if proto.set_value:
+            return proto.raw_value
+        if known is not None:
+            return known
+        return proto.options[proto.default] if 0 <= proto.default < len(proto.options) else None
+    if kind in ("checkbox", "text_input", "text_area"):
+        return proto.value if proto.set_value else (known if known is not None else proto.default)
+    return None
+
+
+class Session:
+    """One visitor's tab: a websocket and the state the frontend would keep."""
+
+    def __init__(self, url: str, rerun_timeout: float = 60.0):
+        host = urlparse(url).hostname
+        if host not in LOOPBACK:
+            raise ValueError(f"load tests talk to loopback only, not {host!r}")
+        self.ws_url = url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
+        self.rerun_timeout = rerun_timeout
+        self.ws = None
+        self.query = ""
+        self.page_hash = ""
+        self.pages: dict[str, str] = {}  # url path → page_script_hash
+        self.widgets: dict[str, Widget] = {}  # user key → widget of the last run
+        self.results: list[Result] = []
+        # The frontend's message cache: large new_element deltas by hash, with the run that last used
+        # them; their hashes go with each rerun and the server answers with ref_hash for unchanged ones.
+        self.cache: dict[str, tuple[bytes, int]] = {}
+        self.runs = 0
+
+    async def connect(self) -> None:
+        self.ws = await websockets.connect(
+            self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30, ping_interval=None
+        )
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+    # -- interactions
+
+    async def open(self, page: str, query: str = "", label: str | None = None) -> Result:
+        """Open a page (url path, e.g. "quadratic") with a query string, as a link or the menu would."""
+        state = BackMsg()
+        if page in self.pages:
+            state.rerun_script.page_script_hash = self.pages[page]
+        else:
+            state.rerun_script.page_name = page
+        state.rerun_script.query_string = query
+        self._add_cached_hashes(state.rerun_script)
+        self.query = query
+        self.widgets = {}
+        return await self._rerun(state, label or f"open {page}")
+
+    async def set(self, key: str, value, label: str | None = None) -> Result:
+        """Change the widget with this user key to value, as a person would, and wait for the rerun."""
+        widget = self.widgets[key]
+        if widget.kind == "slider" and not isinstance(value, list | tuple):
+            value = [float(value)]
+        widget.value = value
+        param = getattr(widget.proto, "query_param_key", "")
+        if param:  # the frontend writes a bound widget's new value into the URL
+            pairs = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k != param]
+            pairs.append((param, _url_text(value)))
+            self.query = urlencode(pairs)
+        return await self._rerun(self._state(), label or f"set {key}")
+
+    async def press(self, key: str, label: str | None = None) -> Result:
+        """Press the button with this user key."""
+        return await self._rerun(self._state(trigger=self.widgets[key].id), label or f"press {key}")
+
+    def has(self, key: str) -> bool:
+        return key in self.widgets
+
+    def widget(self, key: str) -> Widget:
+        return self.widgets[key]
+
+    # -- protocol
+
+    def _state(self, trigger: str | None = None) -> BackMsg:
+        msg = BackMsg()
+        rs = msg.rerun_script
+        rs.query_string = self.query
+        rs.page_script_hash = self.page_hash
+        self._add_cached_hashes(rs)
+        for w in self.widgets.values():
+            if w.kind in TRIGGERS:
+                continue
+            field_name = VALUE_FIELDS.get(w.kind)
+            if field_name is None or w.value is None:
+                continue
+            ws = rs.widget_states.widgets.add()
+            ws.id = w.id
+            if field_name == "double_array_value":
+                ws.double_array_value.data.extend(float(v) for v in w.value)
+            else:
+                setattr(ws, field_name, w.value)
+        if trigger is not None:
+            ws = rs.widget_states.widgets.add()
+            ws.id = trigger
+            ws.trigger_value = True
+        return msg
+
+    def _add_cached_hashes(self, client_state) -> None:
+        self.runs += 1
+        for key, (_, used) in list(self.cache.items()):
+            if self.runs - used > MAX_CACHED_MESSAGE_AGE:
+                del self.cache[key]
+        client_state.cached_message_hashes.extend(self.cache)
+
+    async def _rerun(self, msg: BackMsg, label: str) -> Result:
+        result = Result(label, 0.0, started=time.perf_counter())
+        seen: dict[str, Widget] = {}
+        try:
+            await self.ws.send(msg.SerializeToString())
+            deadline = result.started + self.rerun_timeout
+            while True:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    raise TimeoutError
+                raw = await asyncio.wait_for(self.ws.recv(), left)
+                result.nbytes += len(raw)
+                fwd = ForwardMsg()
+                fwd.ParseFromString(raw)
+                kind = fwd.WhichOneof("type")
+                if kind == "ref_hash":  # "you have this one": the frontend takes it from its cache
+                    cached = self.cache.get(fwd.ref_hash)
+                    if cached is None:
+                        result.errors.append(f"ref_hash {fwd.ref_hash} not in the client's cache")
+                        continue
+                    self.cache[fwd.ref_hash] = (cached[0], self.runs)
+                    fwd = ForwardMsg()
+                    fwd.ParseFromString(cached[0])
+                    kind = fwd.WhichOneof("type")
+                elif fwd.metadata.cacheable and fwd.hash:
+                    self.cache[fwd.hash] = (raw, self.runs)
+                if kind == "delta":
+                    result.deltas += 1
+                    self._read_delta(fwd, result, seen)
+                elif kind == "new_session":
+                    self.page_hash = fwd.new_session.page_script_hash
+                    seen = {}  # a new run (or the router's st.rerun) draws the page again
+                    for p in fwd.new_session.app_pages:
+                        self.pages.setdefault(p.url_pathname, p.page_script_hash)
+                elif kind == "navigation":
+                    self.pages.update({p.url_pathname: p.page_script_hash for p in fwd.navigation.app_pages})
+                    if fwd.navigation.page_script_hash:
+                        self.page_hash = fwd.navigation.page_script_hash
+                elif kind == "page_info_changed":
+                    self.query = fwd.page_info_changed.query_string
+                elif kind == "page_not_found":
+                    result.errors.append("page not found")
+                elif kind == "script_finished" and fwd.script_finished in DONE:
+                    result.status = fwd.script_finished
+                    break
+        except TimeoutError:
+            result.errors.append(f"no script_finished within {self.rerun_timeout:.0f} s")
+        except websockets.ConnectionClosed as exc:
+            result.errors.append(f"connection closed: {exc}")
+        result.seconds = time.perf_counter() - result.started
+        if seen:
+            for key, w in seen.items():
+                old = self.widgets.get(key)
+                known = old.value if old is not None and old.id == w.id else None
+                w.value = _current_value(w.kind, w.proto, known)
+            if result.status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+                self.widgets.update(seen)  # a fragment redraws only its own widgets
+            else:
+                self.widgets = seen
+        self.results.append(result)
+        return result
+
+    @staticmethod
+    def _read_delta(fwd: ForwardMsg, result: Result, seen: dict) -> None:
+        which = fwd.delta.WhichOneof("type")
+        if which == "new_transient":  # st.spinner arrives as a transient element after 0.5 s
+            result.spinners += [e.spinner.text for e in fwd.delta.new_transient.elements if e.HasField("spinner")]
+            return
+        if which != "new_element":
+            return
+        el = fwd.delta.new_element
+        kind = el.WhichOneof("type")
+        if kind == "exception":
+            if el.exception.is_warning:
+                result.warnings += 1
+            else:
+                result.errors.append(f"{el.exception.type}: {el.exception.message}"[:300])
+        elif kind == "progress":
+            result.progress += 1
+            result.last_progress = time.perf_counter()
+        elif kind == "alert":
+            result.alerts.append(el.alert.body[:200])
+        elif kind in VALUE_FIELDS or kind in TRIGGERS:
+            proto = getattr(el, kind)
+            seen[_widget_key(proto.id)] = Widget(proto.id, kind, proto)

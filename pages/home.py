@@ -83,4 +83,16 @@ with right:
         icon=":material/stacked_line_chart:",
     )
 
+st.divider()
+st.subheader("Credits and further reading")
+st.markdown(
+    "- J. Cohen, S. Kaur, Y. Li, J. Z. Kolter, A. Talwalkar, *Gradient Descent on Neural Networks Typically Occurs "
+    "at the Edge of Stability*, ICLR 2021 — the phenomenon, the 2/η line, momentum thresholds.\n"
+    "- G. Goh, *Why Momentum Really Works*, Distill 2017 — the eigenbasis picture and the (ηλ, β) rate map.\n"
+    "- J. Cohen et al., *Adaptive Gradient Methods at the Edge of Stability*, 2022; A. Damian, E. Nichani, "
+    "J. D. Lee, *Self-Stabilization: The Implicit Bias of Gradient Descent at the Edge of Stability*, 2022; "
+    "J. Cohen, A. Damian et al., *Understanding Optimization in Deep Learning with Central Flows*, 2024.\n"
+    "- Sharpness by Lanczos on Hessian-vector products, as in the paper's code (locuslab/edge-of-stability); "
+    "B. Pearlmutter, *Fast Exact Multiplication by the Hessian*, 1994 (the R-operator)."
+)
 controls.share_link()

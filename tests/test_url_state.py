@@ -5,7 +5,7 @@ import pytest
 
 from tests.apptest_helpers import assert_charts_clean, chart_frames, open_page, status_text
 
-WIDGET_KINDS = ("number_input", "slider", "selectbox", "radio", "toggle", "text_area")
+WIDGET_KINDS = ("number_input", "slider", "selectbox", "radio", "toggle", "text_area", "text_input")
 
 
 def widget(at, key):
@@ -61,6 +61,25 @@ CASES = [
         },
     ),
     ("momentum", {"method": "heavy ball", "beta": "0.8", "lr": "0.7", "T": "300", "n": "20"}),
+    (
+        "eos",
+        {
+            "etas": "0.1, 0.3",
+            "data": "teacher",
+            "ns": "64",
+            "hidden": "8",
+            "act": "tanh",
+            "esteps": "60",
+            "every": "5",
+            "topk": "2",
+            "eseed": "3",
+            "flow": "false",
+            "method": "Nesterov",
+            "beta": "0.3",
+        },
+    ),
+    ("eos", {"loss": "ce", "data": "spirals", "esteps": "40", "flow": "false"}),
+    ("toy", {"tstart": "custom", "tx": "2", "ty": "0.3", "teta": "0.25", "tsteps": "500"}),
 ]
 
 

@@ -16,7 +16,10 @@ from ui.frames import LOG_CLIP, format_number, spectrum_on_map_frame
 MAX_POINTS = 500  # per run and series: 4 runs × 500 rows per chart at most
 
 
-def run_label(lr: float) -> str:
+def run_label(lr, run: dict | None = None) -> str:
+    """ "η = 0.2", or the label a run carries (runs loaded from a saved file say so)."""
+    if run is not None and "label" in run:
+        return run["label"]
     return f"η = {lr:g}"
 
 
@@ -74,7 +77,7 @@ def loss_frame(runs: dict[float, dict]) -> pd.DataFrame:
                 {
                     "step": run["step"][idx],
                     "loss": np.clip(run["loss"][idx], 10**-LOG_CLIP, 10**LOG_CLIP),
-                    "run": run_label(lr),
+                    "run": run_label(lr, run),
                 }
             )
         )
@@ -95,11 +98,13 @@ def sharpness_frames(runs: dict[float, dict]) -> tuple[pd.DataFrame, pd.DataFram
                     # Normalised so that the edge is at 2 for every method: 2·S/threshold (= ηS for GD).
                     "ηS": 2 * s / run["threshold"],
                     "residual": [format_number(float(r)) for r in run["residual"][idx]],
-                    "run": run_label(lr),
+                    "run": run_label(lr, run),
                 }
             )
         )
-        rules.append({"threshold": run["threshold"], "run": run_label(lr), "value": format_number(run["threshold"])})
+        rules.append(
+            {"threshold": run["threshold"], "run": run_label(lr, run), "value": format_number(run["threshold"])}
+        )
     columns = ["step", "S", "ηS", "residual", "run"]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     return frame, pd.DataFrame(rules, columns=["threshold", "run", "value"])
@@ -118,7 +123,7 @@ def top_k_frame(runs: dict[float, dict]) -> pd.DataFrame:
                     "λ": vals.ravel(),
                     "ηλ": (2 * vals / run["threshold"]).ravel(),
                     "eigenvalue": np.tile([f"λ{i + 1}" for i in range(k)], idx.size),
-                    "run": run_label(lr),
+                    "run": run_label(lr, run),
                 }
             )
         )

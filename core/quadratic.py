@@ -198,7 +198,9 @@ def blowup_step(eigenvalues, lr, theta0) -> tuple[int, float]:
 
 
 def status(eigenvalues, lr, theta0) -> dict:
-    """What GD does overall: "converges", "oscillates forever" or "diverges", with the culprit.
+    """What GD does overall: "converges", "oscillates forever", "diverges" or "does not move"
+    (1 − ηλᵢ = 1 in every excited direction: η = 0, λ = 0, or ηλ below double precision), with
+    the culprit.
 
     Looks only at the directions θ̃₀ actually excites (θ̃_{0,i} ≠ 0).
     """
@@ -213,6 +215,8 @@ def status(eigenvalues, lr, theta0) -> dict:
     if stuck.any():
         j = int(np.flatnonzero(stuck)[0])
         return {"status": "oscillates forever", "direction": j, "eigenvalue": float(lam[j]), "step": math.inf}
+    if not (excited & (r != 1)).any():
+        return {"status": "does not move", "direction": -1, "eigenvalue": math.nan, "step": math.inf}
     return {"status": "converges", "direction": -1, "eigenvalue": math.nan, "step": math.inf}
 
 

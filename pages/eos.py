@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import datasets
 from core import training as tr
-from ui import charts, controls, eos_views, frames, sidebar
+from ui import charts, controls, eos_exchange, eos_views, frames, sidebar
 from ui.eos_runs import RunConfig, cached_run, flow_distance, run_all
 from ui.routing import ensure_app_router
 
@@ -44,7 +44,7 @@ try:
         lr_text, method, beta, dataset, upload, n_samples, hidden_text, activation, loss_name, steps, every, top_k, seed
     )
 except ValueError as exc:
-    st.error(f"**Not run.** {exc}", icon=":material/warning:")
+    st.error(f"**Not run.** {controls.escape_markdown(exc)}", icon=":material/warning:")  # quotes user text
     config = None
 
 ready = config is not None and all(cached_run(config, lr) is not None for lr in config.lrs)
@@ -86,10 +86,29 @@ for row in table:
 if controls.visible("summary"):
     st.dataframe(eos_views.summary_frame(table), hide_index=True, width="stretch")
 
+saved = {}
+with st.sidebar.expander("Save or overlay runs (JSON)", icon=":material/save:"):
+    st.download_button(
+        "Save these runs",
+        data=lambda: eos_exchange.runs_to_json(shown, runs),
+        file_name="eos-runs.json",
+        mime="application/json",
+        on_click="ignore",
+        key="eos_save",
+        icon=":material/download:",
+    )
+    overlay_file = st.file_uploader("Overlay saved runs on the charts", type=["json"], key="eos_overlay")
+    if overlay_file is not None:
+        try:
+            saved = eos_exchange.runs_from_json(overlay_file.getvalue())
+        except ValueError as exc:
+            st.error(controls.escape_markdown(exc), icon=":material/warning:")
+overlay = {**runs, **saved}  # saved runs join the loss, sharpness and η·λ charts
+
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Sharpness against 2/η")
-    frame, rules = eos_views.sharpness_frames(runs)
+    frame, rules = eos_views.sharpness_frames(overlay)
     charts.show(
         eos_views.sharpness_chart,
         {"sharpness": frame, "thresholds": rules},
@@ -100,13 +119,13 @@ with right:
     st.subheader("Training loss")
     charts.show(
         eos_views.loss_chart,
-        {"loss": eos_views.loss_frame(runs)},
+        {"loss": eos_views.loss_frame(overlay)},
         key="eos_loss",
         alt_text="Training loss on a log scale against step for each run.",
     )
 
 st.subheader("The two stories on one axis: η·λ against the line at 2")
-topk = eos_views.top_k_frame(runs)
+topk = eos_views.top_k_frame(overlay)
 charts.show(
     eos_views.normalised_chart,
     {"topk": topk},

@@ -52,13 +52,13 @@ controls.metric(
 controls.metric(
     row[1],
     "hbmax_m",
-    f"η_max, heavy ball (β = {beta:.3g})",
+    f"η_max, heavy ball (β = {beta:.6g})",
     frames.format_number(momentum.max_stable_lr(eigenvalues, beta, "heavy_ball")),
 )
 controls.metric(
     row[2],
     "nagmax_m",
-    f"η_max, Nesterov (β = {beta:.3g})",
+    f"η_max, Nesterov (β = {beta:.6g})",
     frames.format_number(momentum.max_stable_lr(eigenvalues, beta, "nesterov")),
 )
 controls.metric(row[3], "rate_m", "rate now", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))

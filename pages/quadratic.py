@@ -54,6 +54,17 @@ elif verdict["status"] == "oscillates forever":
         "it flips sign every step at constant size. Any larger η diverges.",
         icon=":material/waves:",
     )
+elif verdict["status"] == "does not move":
+    if lr == 0:
+        why = "η = 0"
+    elif not np.any(eigenvalues[theta0 != 0]):
+        why = "every excited direction is flat, λ = 0"
+    else:
+        why = "ηλᵢ is below double precision"
+    st.info(
+        f"**Does not move.** 1 − ηλᵢ = 1 in every excited direction ({why}): θ stays where it started.",
+        icon=":material/pause_circle:",
+    )
 else:
     st.success(
         f"**Converges.** Every excited direction has |1 − ηλᵢ| < 1; the slowest shrinks by {rho:.6g} per step.",
@@ -69,8 +80,8 @@ charts.show(
     charts.decay_chart,
     {"lines": lines, "envelope": envelope},
     key="decay",
-    alt_text=f"Log-scale magnitude of {drawn} eigen-coordinates over {steps:,} steps at η = {lr:.6g}: "
-    f"{verdict['status']}.",
+    # Alt texts name no η: a chart whose element changes is re-embedded instead of updated in place.
+    alt_text=f"Log-scale magnitude of {drawn} eigen-coordinates of gradient descent against the step.",
     symlog=symlog,
 )
 st.caption(
@@ -92,8 +103,7 @@ with left:
         {"curve": curve, "points": points},
         params={"eta": frames.scrubber_range(eigenvalues, lr)},
         key="stability_v",
-        alt_text=f"The V |1 − ηλ| against λ with the {n:,} eigenvalues on it; "
-        f"{int(np.sum(np.abs(1 - lr * eigenvalues) >= 1)):,} of them outside the stable band.",
+        alt_text=f"The V |1 − ηλ| against λ with the {n:,} eigenvalues on it and the edge λ = 2/η.",
     )
     st.caption(
         "Directions inside the green band (|1 − ηλ| < 1) shrink; right of the dashed line λ = 2/η they blow up. "
@@ -106,7 +116,7 @@ with right:
         charts.factor_vs_lr_chart,
         {"lines": f_lines, "rules": f_rules},
         key="factors",
-        alt_text=f"|1 − ηλᵢ| against η for representative eigenvalues; η_max = {eta_max:.6g}, η* = {eta_opt:.6g}.",
+        alt_text="|1 − ηλᵢ| against η for representative eigenvalues, with marks at η_max, η* and the sidebar's η.",
     )
     st.caption("Each V is one eigenvalue. η_max is where the steepest V leaves the band; η* balances the extremes.")
 
@@ -115,7 +125,7 @@ charts.show(
     charts.loss_chart,
     {"loss": frames.loss_frame(eigenvalues, lr, theta0, steps)},
     key="loss",
-    alt_text=f"Loss on a log scale over {steps:,} steps: {verdict['status']}.",
+    alt_text="Loss of gradient descent on a log scale against the step.",
     symlog=symlog,
 )
 

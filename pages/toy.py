@@ -55,10 +55,14 @@ def _url_float(key: str, default: float) -> float:
     return value if math.isfinite(value) else default
 
 
-if "tstart" not in st.session_state and "tstart" not in st.query_params and {"tx", "ty"} & set(st.query_params):
-    # A link with ?tx=…&ty=… but no preset: name the start it gives instead of showing the default preset.
+named = st.query_params.get("tstart")
+if "tstart" not in st.session_state and named not in STARTS and {"tx", "ty"} & set(st.query_params):
+    # A link with ?tx=…&ty=… but no (valid) preset: name the start it gives instead of showing the default preset.
     start = (_url_float("tx", 3.0), _url_float("ty", 0.05))
     st.session_state["tstart"] = next((name for name, v in STARTS.items() if v == start), "custom")
+elif "tstart" not in st.session_state and STARTS.get(named) and not {"tx", "ty"} & set(st.query_params):
+    # A link that names a preset start only (?tstart=(2, 0.1)): start there, not at the default x₀, y₀.
+    st.session_state["tx"], st.session_state["ty"] = STARTS[named]
 
 box = st.sidebar
 box.subheader("Start (x₀, y₀)")

@@ -57,7 +57,10 @@ elif data["escaped"] is not None:
         "the chart stops at that step.",
         icon=":material/error:",
     )
-elif momentum.rate(eigenvalues, lr, beta, method) >= 1:
+elif lr == 0:
+    st.info("**Does not move**: with η = 0 every step leaves θ at the start.", icon=":material/pause_circle:")
+# Decided on ηλ against the exact edge (core.momentum.regime), not on ρ: ρ rounds near 1 when β → 1.
+elif np.isin(momentum.regime(lr * eigenvalues, beta, method), ["marginal", "diverging"]).any():
     st.warning(
         "**Does not converge**: some direction has rate ≥ 1 (it oscillates or will grow).", icon=":material/waves:"
     )
@@ -65,6 +68,7 @@ else:
     st.success("**Converges** to the minimum at the origin.", icon=":material/check_circle:")
 
 playing = controls.toggle("▶ play (animate the step)", "play", value=False)
+controls.show_url_notices()  # this toggle and the step slider come after the sidebar's notices
 
 
 @st.fragment(run_every=0.3 if playing else None)
@@ -78,6 +82,7 @@ def path_view() -> None:
     elif st.session_state.get("ts", 0) > last:
         st.session_state["ts"] = last
     t_now = int(controls.slider("step t shown", "ts", 0, max(last, 1), last))
+    controls.show_url_notices()
     upto = path[path["t"] <= t_now]
     current = upto.iloc[[-1]]
     left, right = st.columns([5, 4], gap="large")

@@ -7,6 +7,7 @@ import pandas as pd
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
+VERDICTS = ("Converges", "Diverges", "Oscillates forever", "Does not move")
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
@@ -42,9 +43,9 @@ def assert_charts_clean(at: AppTest, max_rows: int = 5_000) -> None:
 
 
 def status_text(at: AppTest) -> str:
-    """The quadratic page's status line (the first success/warning/error box)."""
-    for kind in ("success", "warning", "error"):
+    """The quadratic page's status line (the first success/warning/error/info box)."""
+    for kind in ("success", "warning", "error", "info"):
         for el in at.get(kind):
-            if "**Converges.**" in el.value or "**Diverges.**" in el.value or "**Oscillates forever.**" in el.value:
+            if any(f"**{verdict}.**" in el.value for verdict in VERDICTS):
                 return el.value
     return ""

@@ -3,7 +3,8 @@
 Every control of every page goes through these wrappers so that:
 - the URL key is the widget key (short, documented in the README);
 - a malformed or out-of-range URL value, which Streamlit drops silently, gets a visible notice
-  naming the parameter and what is allowed;
+  naming the parameter and what is allowed (the value is shown as text, never as Markdown), and
+  leaves the URL;
 - `hide=` in the URL can hide any control by key (its value still applies), so a link becomes an
   exercise.
 """
@@ -11,11 +12,24 @@ Every control of every page goes through these wrappers so that:
 from __future__ import annotations
 
 import math
+import re
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.runtime.state.session_state_proxy import get_session_state
 
 NOTICES = "_url_notices"
+# What could turn user text into Markdown inside one line: emphasis, code, strikethrough, links and
+# images, autolinks (<http://…>, bare http:// and www., e-mail), $math$, :directives: and &entities;.
+# (Raw HTML is shown as text by Streamlit unless unsafe_allow_html; a line start never holds user text.)
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_~\[\]$:@&.])")
+
+
+def escape_markdown(text) -> str:
+    """User text (a URL value, a token quoted in an error) made inert for st.error/st.warning/…:
+    line breaks flattened and every character that could start Markdown backslash-escaped, so it
+    is shown exactly as typed."""
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", " ".join(str(text).splitlines()))
 
 
 def hidden() -> set[str]:
@@ -41,10 +55,24 @@ def metric(container, key: str, label: str, value, **kwargs) -> None:
 
 
 def _notice(key: str, raw: str, allowed: str) -> None:
-    shown = raw if len(raw) <= 40 else raw[:40] + "…"
+    shown = escape_markdown(raw if len(raw) <= 40 else raw[:40] + "…")
     st.session_state.setdefault(NOTICES, {})[key] = (
         f"URL parameter `{key}` = “{shown}” was ignored: {allowed}. Using the default instead."
     )
+    _drop_url_value(key)
+
+
+def _drop_url_value(key: str) -> None:
+    """Take a rejected value out of the URL before its widget reads it.
+
+    Streamlit seeds a bound widget from the URL the page was opened with: for a whole-number box it
+    would apply part of a bad value (2.5 → 2) or crash on it (int(inf) raises OverflowError). The
+    notice says the default is used; this makes it so, and the shared link loses the bad value.
+    """
+    with get_session_state().query_params() as qp:
+        # (A private field of Streamlit's QueryParams: tests/test_fuzz.py fails if it ever moves.)
+        getattr(qp, "_initial_query_params", {}).pop(key, None)
+        qp.remove_param(key)
 
 
 def _initial(key: str, **default) -> dict:
@@ -85,7 +113,7 @@ def _check_option(key: str, options) -> None:
     if raw is None or raw == "":
         return
     labels = [str(o) for o in options]
-    if raw not in labels and not (raw.isdigit() and int(raw) < len(labels)):
+    if raw not in labels:  # (Streamlit reads option labels only, not indices)
         _notice(key, raw, "allowed values are " + ", ".join(f"“{x}”" for x in labels))
 
 
@@ -100,15 +128,20 @@ def _check_bool(key: str) -> None:
         _notice(key, raw, "it must be true or false (or 1 / 0)")
 
 
+def show_url_notices() -> None:
+    """Show the URL notices gathered since the last call (for controls drawn after show_notices)."""
+    for message in st.session_state.pop(NOTICES, {}).values():
+        st.warning(message, icon=":material/link:")
+
+
 def show_notices() -> None:
     """Show the notices gathered from the URL in this run, and, on an exercise link, the
     "reveal" switch that shows what the link hides."""
-    for message in st.session_state.pop(NOTICES, {}).values():
-        st.warning(message, icon=":material/link:")
+    show_url_notices()
     if hidden():
         st.info(
             "This is an exercise link: some controls or results are hidden "
-            f"({', '.join(sorted(hidden()))}). Work out the answer, then reveal it.",
+            f"({escape_markdown(', '.join(sorted(hidden())))}). Work out the answer, then reveal it.",
             icon=":material/school:",
         )
         st.toggle("reveal the hidden answers", key="reveal")
@@ -132,7 +165,7 @@ def _hidden_value(key: str, default, lo=None, hi=None, options=None):
         if isinstance(default, str):
             return raw
         value = type(default)(float(raw)) if isinstance(default, int) else float(raw)
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, OverflowError):
         return default
     if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
         return default
@@ -240,6 +273,8 @@ def number_with_slider(
     if is_hidden(key):
         return exact
     slider_key = f"_{key}_slider"
+    # Never past the box's own range (a drag there would be refused) nor float64's (λ_max ≈ 1e-308).
+    slider_max = min(float(slider_max), float(max_value))
     st.session_state[slider_key] = float(min(max(exact, min_value), slider_max))
     box.slider(
         label,

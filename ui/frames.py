@@ -120,10 +120,15 @@ def stability_v_frames(eigenvalues, lr) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame({"λ": grid}), pd.DataFrame({"λ": lam[spectrum_sample(lam)]})
 
 
+# The top of an η axis: 2.5 η_max overflows float64 when λ_max is near 1e-308 (and the chart's JSON
+# has no inf).
+ETA_CEILING = 1e308
+
+
 def scrubber_range(eigenvalues, lr) -> dict:
     """The in-chart η slider: from 0 to 2.5 η_max (or past the sidebar's η), 500 steps."""
     eta_max = q.max_stable_lr(eigenvalues)
-    top = max(2.5 * eta_max if math.isfinite(eta_max) else 2.5 * max(lr, 1e-12), 1.05 * lr)
+    top = min(max(2.5 * eta_max if math.isfinite(eta_max) else 2.5 * max(lr, 1e-12), 1.05 * lr), ETA_CEILING)
     return {"value": float(lr), "bind": {"max": float(top), "step": float(top) / 500}}
 
 
@@ -134,7 +139,7 @@ def factor_vs_lr_frames(eigenvalues, lr) -> tuple[pd.DataFrame, pd.DataFrame]:
     eta_max = q.max_stable_lr(lam)
     eta_opt = q.optimal_lr(lam)
     top = 2.5 * eta_max if math.isfinite(eta_max) else max(2.5 * lr, 1.0)
-    top = max(top, lr * 1.1)
+    top = min(max(top, lr * 1.1), ETA_CEILING)
     grid = np.linspace(0.0, top, 121)
     reps = q.representative_directions(lam, 12)
     f = np.abs(1 - np.outer(grid, lam[reps]))

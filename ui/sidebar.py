@@ -17,6 +17,7 @@ from ui import controls
 SOURCES = ["preset", "typed list", "uploaded matrix"]
 STARTS = ["all ones", "seeded random", "along the top direction"]
 LR_RATIO_MAX = 2.5  # the η slider reaches 2.5 η_max: well into the blow-up
+LR_MAX = 1e12  # the largest η, in either unit
 
 DEFAULT_LR = 1.5
 LAST_GOOD = "_last_good_spectrum"
@@ -90,7 +91,8 @@ def spectrum_controls() -> np.ndarray:
             name = controls.select("preset", "preset", list(sp.PRESETS), container=box)
             lam = _preset(name, tuple(sorted(_preset_params(name, box).items())))
     except ValueError as exc:
-        box.error(f"**Spectrum not changed.** {exc}", icon=":material/warning:")
+        # The message quotes what was typed or uploaded: shown as text, never as Markdown.
+        box.error(f"**Spectrum not changed.** {controls.escape_markdown(exc)}", icon=":material/warning:")
         return st.session_state.get(LAST_GOOD, _preset("evenly spaced", (("n", 10),)))
     st.session_state[LAST_GOOD] = lam
     negatives = int(np.sum(lam < 0))
@@ -139,9 +141,13 @@ def lr_controls(eigenvalues, marks=None, slider_reach: float | None = None) -> f
         "enter η as a multiple of η_max = 2/λ_max", "rel", container=box, on_change=_switch_units, args=(unit,)
     )
     if rel:
-        lr = unit * controls.number_with_slider("η / η_max", "lrr", 0.75, 0.0, 1e6, reach / unit, container=box)
+        ratio = controls.number_with_slider("η / η_max", "lrr", 0.75, 0.0, 1e6, reach / unit, container=box)
+        lr = unit * ratio
+        if not lr <= LR_MAX:  # a tiny λ_max makes η_max huge: the product may pass the cap, or overflow
+            box.warning(f"η = {ratio:g} η_max is past the largest η allowed, {LR_MAX:g}: using η = {LR_MAX:g}.")
+            lr = LR_MAX
     else:
-        lr = controls.number_with_slider("η", "lr", DEFAULT_LR, 0.0, 1e12, reach, container=box)
+        lr = controls.number_with_slider("η", "lr", DEFAULT_LR, 0.0, LR_MAX, reach, container=box)
     marks = gd_marks(eigenvalues) if marks is None else marks
     for column, (label, value, why) in zip(box.columns(len(marks)), marks, strict=True):
         column.button(

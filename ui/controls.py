@@ -185,17 +185,8 @@ def slider(label: str, key: str, min_value, max_value, value, step=None, contain
     _check_number(key, min_value, max_value, isinstance(value, int))
     if is_hidden(key):
         return _hidden_value(key, value, min_value, max_value)
-    box = container or st
-    return box.slider(
-        label,
-        min_value,
-        max_value,
-        step=step,
-        key=key,
-        bind="query-params",
-        persist_state="session",
-        **_initial(key, value=value),
-        **kwargs,
+    return _draw(
+        (container or st).slider, label, min_value, max_value, step=step, key=key, initial={"value": value}, **kwargs
     )
 
 
@@ -203,16 +194,14 @@ def number(label: str, key: str, value, min_value=None, max_value=None, step=Non
     _check_number(key, min_value, max_value, isinstance(value, int))
     if is_hidden(key):
         return _hidden_value(key, value, min_value, max_value)
-    box = container or st
-    return box.number_input(
+    return _draw(
+        (container or st).number_input,
         label,
         min_value=min_value,
         max_value=max_value,
-        **_initial(key, value=value),
         step=step,
         key=key,
-        bind="query-params",
-        persist_state="session",
+        initial={"value": value},
         **kwargs,
     )
 
@@ -222,38 +211,27 @@ def select(label: str, key: str, options, index: int = 0, container=None, radio:
     if is_hidden(key):
         return _hidden_value(key, options[index], options=options)
     box = container or st
-    widget = box.radio if radio else box.selectbox
-    return widget(
-        label, options, key=key, bind="query-params", persist_state="session", **_initial(key, index=index), **kwargs
-    )
+    return _draw(box.radio if radio else box.selectbox, label, options, key=key, initial={"index": index}, **kwargs)
 
 
 def toggle(label: str, key: str, value: bool = False, container=None, **kwargs):
     _check_bool(key)
     if is_hidden(key):
         return _hidden_value(key, value)
-    box = container or st
-    return box.toggle(
-        label, key=key, bind="query-params", persist_state="session", **_initial(key, value=value), **kwargs
-    )
+    return _draw((container or st).toggle, label, key=key, initial={"value": value}, **kwargs)
 
 
-def text_input(label: str, key: str, value: str = "", container=None, **kwargs):
+def text_input(label: str, key: str, value: str = "", container=None, area: bool = False, **kwargs):
+    """A one-line text box (a text area with area=True), bound to ?key=."""
     if is_hidden(key):
         return _hidden_value(key, value)
     box = container or st
-    return box.text_input(
-        label, key=key, bind="query-params", persist_state="session", **_initial(key, value=value), **kwargs
-    )
+    return _draw(box.text_area if area else box.text_input, label, key=key, initial={"value": value}, **kwargs)
 
 
-def text_area(label: str, key: str, value: str = "", container=None, **kwargs):
-    if is_hidden(key):
-        return _hidden_value(key, value)
-    box = container or st
-    return box.text_area(
-        label, key=key, bind="query-params", persist_state="session", **_initial(key, value=value), **kwargs
-    )
+def _draw(widget, *args, key: str, initial: dict, **kwargs):
+    """Draw a widget bound to the URL (?key=) whose value survives page switches."""
+    return widget(*args, key=key, bind="query-params", persist_state="session", **_initial(key, **initial), **kwargs)
 
 
 def _copy_from_slider(key: str) -> None:

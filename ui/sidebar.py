@@ -69,11 +69,12 @@ def spectrum_controls() -> np.ndarray:
     source = controls.select("eigenvalues from", "src", SOURCES, container=box, radio=True, horizontal=True)
     try:
         if source == "typed list":
-            text = controls.text_area(
+            text = controls.text_input(
                 "eigenvalues (commas, spaces or new lines; 1e-3 notation allowed)",
                 "eigs",
                 "0.1, 0.5, 1, 1.9",
                 container=box,
+                area=True,
                 max_chars=sp.MAX_TEXT_CHARS,
             )
             lam = _parsed(text)

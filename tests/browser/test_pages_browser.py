@@ -5,6 +5,7 @@ Screenshots of every page go to screenshots/ (see the README)."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import open_app, screenshot, wait_idle
 from tests.browser.test_quadratic_browser import assert_page_healthy, chart_mark_counts
@@ -64,9 +65,11 @@ def test_in_chart_scrubber_recomputes_without_a_rerun(page, server):
 def test_url_state_round_trip_on_a_non_default_page(page, server):
     open_app(page, f"{server}/momentum?method=heavy+ball&beta=0.8&lr=0.7&n=20")
     assert_page_healthy(page, 2)
-    assert page.get_by_label("momentum β (exact)").input_value() == "0.8"
-    assert page.get_by_label("η (exact)").input_value() == "0.7"
-    assert page.get_by_label("number of eigenvalues n").input_value() == "20"
+    # expect() retries: a widget may repaint once more after the first run's deltas.
+    expect(page.get_by_label("momentum β (exact)")).to_have_value("0.8", timeout=15_000)
+    expect(page.get_by_label("η (exact)")).to_have_value("0.7", timeout=15_000)
+    expect(page.get_by_label("number of eigenvalues n")).to_have_value("20", timeout=15_000)
+    wait_idle(page)
     metric = page.locator("[data-testid=stMetric]", has_text="η_max, heavy ball").inner_text()
     assert "3.6" in metric  # (2 + 2·0.8)/λ_max with λ_max = 1
     thumb = page.locator("[data-testid=stSlider] input[type=range][aria-label='momentum β']")

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from loadtest.client import start_server as launch
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "screenshots"
@@ -40,59 +36,25 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server():
-    """`streamlit run app.py` on a free loopback port: (process, base URL) once /_stcore/health is ok."""
-    port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="streamlit-server-", suffix=".log", delete=False)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless=true",
-            "--server.address=127.0.0.1",
-            f"--server.port={port}",
-            "--browser.gatherUsageStats=false",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not answer /_stcore/health within 60 s (log: {log.name})")
-    return proc, url
-
-
-def stop_server(proc) -> None:
-    proc.terminate()
+    """`streamlit run app.py` on a free loopback port: (server, base URL) once /_stcore/health is ok.
+    (The load test's launcher, so both start the app the same way.)"""
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        server = launch(ROOT / "app.py")
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    return server, server.url
+
+
+def stop_server(server) -> None:
+    server.stop()
 
 
 @pytest.fixture(scope="session")
 def server():
-    proc, url = start_server()
+    handle, url = start_server()
     yield url
-    stop_server(proc)
+    stop_server(handle)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
     gd:          θ_{t+1} = θ_t − η∇L(θ_t)                                threshold 2/η
     heavy_ball:  θ_{t+1} = θ_t − η∇L(θ_t) + β(θ_t − θ_{t−1})             threshold (2 + 2β)/η
     nesterov:    θ_{t+1} = y_t − η∇L(y_t),  y_t = θ_t + β(θ_t − θ_{t−1})  threshold (2 + 2β)/((1 + 2β)η)
-    flow:        dθ/dt = −∇L(θ),  compared with GD at t = η·step
+    flow:        dθ/dt = −∇L(θ),  compared with step k at t = η·k (gd) or η·k/(1 − β) (both momenta)
 
 All start at rest (θ_{−1} = θ_0) from network.init_params(widths, seed). Sharpness
 S(θ) = λ_max(∇²L(θ)) with L = (1/2n) Σ ‖f − y‖² for mse (the ½ convention: without it every
@@ -38,6 +38,16 @@ def threshold(lr: float, method: str = "gd", beta: float = 0.0) -> float:
     if method == "nesterov":
         return (2.0 + 2.0 * beta) / ((1.0 + 2.0 * beta) * lr)
     raise ValueError(f"Unknown method {method!r}: choose one of {', '.join(METHODS)}.")
+
+
+def flow_time(lr: float, method: str = "gd", beta: float = 0.0) -> float:
+    """Gradient-flow time that one step covers: η for GD, η/(1 − β) for heavy ball and Nesterov.
+
+    The slow root of both momentum recursions is 1 − ηλ/(1 − β) + O((ηλ)²) (theory.md §4), so
+    at small ηλ both follow the flow dθ/dt = −∇L with the effective step η/(1 − β).
+    """
+    threshold(lr, method, beta)  # the same method check
+    return lr if method == "gd" else lr / (1.0 - beta)
 
 
 def _check_int(name: str, value, low: int, high: int) -> int:
@@ -267,11 +277,14 @@ def gradient_flow(
     sharpness_every=10,
     data=None,
     with_sharpness=True,
+    method="gd",
+    beta=0.0,
     rtol=1e-6,
     atol=1e-9,
     max_seconds=10.0,
 ) -> dict:
-    """Gradient flow dθ/dt = −∇L(θ) from init_params(widths, seed), at t = η·step for train's sampled steps.
+    """Gradient flow dθ/dt = −∇L(θ) from init_params(widths, seed), at t = flow_time(lr, method, beta)·step
+    for train's sampled steps (η·step for GD, η·step/(1 − β) for momentum).
 
     solve_ivp with BDF and the exact Jacobian −∇²L (batched HVPs): without GD's step-size limit
     the flow's sharpness keeps rising (to ≈ 68 at the defaults), which makes it stiff. Measured at
@@ -279,7 +292,7 @@ def gradient_flow(
     (12,848 gradients), LSODA 5.5 s, Radau 6.5 s; all agree to 4e-7. Models with more than
     FLOW_DENSE_MAX_PARAMS parameters use RK45 (no P × P matrices), within the same time budget.
 
-    Returns step (= train's param_steps), time = η·step, params (m, P), loss, sharpness (NaN if not
+    Returns step (= train's param_steps), time, params (m, P), loss, sharpness (NaN if not
     with_sharpness), success, message, nfev, njev, seconds. The whole call, sharpness included, stops
     after about max_seconds of wall time; rows not reached are NaN and success is False.
     """
@@ -291,7 +304,7 @@ def gradient_flow(
     Xa, yT = network._augment(X), np.ascontiguousarray(y.T)
     P = layout[-1][1]
     sampled = _sampled_steps(steps, every)
-    times = lr * sampled
+    times = flow_time(lr, method, beta) * sampled
     theta0 = network.init_params(widths, seed)
 
     def velocity(_t, theta):
@@ -356,7 +369,7 @@ def gradient_flow(
 
 
 def distance_to_flow(run: dict, flow: dict) -> dict:
-    """‖θ_GD(step) − θ_GF(η·step)‖ at the steps both recorded; also relative to ‖θ_GF‖.
+    """‖θ_GD(step) − θ_GF(time of step)‖ at the steps both recorded; also relative to ‖θ_GF‖.
 
     run is train(...)'s result, flow is gradient_flow(...)'s with the same model arguments.
     """
@@ -369,3 +382,17 @@ def distance_to_flow(run: dict, flow: dict) -> dict:
         "distance": distance,
         "relative": distance / np.linalg.norm(flow["params"][i_flow], axis=1),
     }
+
+
+def departure_step(distance: dict, crossing: int | None, factor: float = 10.0) -> int | None:
+    """The first step after `crossing` at which the distance from the flow exceeds `factor` × its
+    level at the crossing: where GD actually leaves the flow (the unstable mode needs time to grow)."""
+    if crossing is None:
+        return None
+    steps, d = distance["step"], distance["relative"]
+    before = np.flatnonzero((steps <= crossing) & np.isfinite(d))
+    if before.size == 0:
+        return None
+    level = d[before[-1]]
+    after = np.flatnonzero((steps > crossing) & np.isfinite(d) & (d > factor * level))
+    return int(steps[after[0]]) if after.size else None

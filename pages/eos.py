@@ -10,11 +10,16 @@ from ui.routing import ensure_app_router
 
 ensure_app_router()
 
+
+def _default_loss(name: str) -> str:
+    return datasets.default_loss(name) if name in datasets.DATASETS else "mse"
+
+
 st.title("Edge of Stability: a network sets its own sharpness")
 st.caption(
     "Full-batch gradient descent on a small MLP, loss (1/2n)Σ‖f(xᵢ) − yᵢ‖² (with the ½, like ½θᵀAθ; "
-    "cross-entropy for spirals). Sharpness S = top eigenvalue of the Hessian, by Lanczos on exact "
-    "Hessian-vector products, warm-started each time."
+    "cross-entropy is the default for the spirals' classes). Sharpness S = top eigenvalue of the Hessian, by "
+    "Lanczos on exact Hessian-vector products, warm-started each time."
 )
 
 box = st.sidebar
@@ -24,14 +29,24 @@ lr_text = controls.text_input(
 )
 method, beta = sidebar.method_controls()
 box.subheader("Model and data")
-dataset = controls.select("dataset", "data", [*datasets.DATASETS, "my CSV"], container=box)
+dataset = controls.select(
+    "dataset",
+    "data",
+    [*datasets.DATASETS, "my CSV"],
+    container=box,
+    # The loss follows the data (cross-entropy for classes) unless the person picks another afterwards.
+    on_change=lambda: st.session_state.update(loss=_default_loss(st.session_state["data"])),
+)
 upload = None
 if dataset == "my CSV":
     upload = box.file_uploader("CSV: numeric columns, the last one is the target", type=["csv", "txt"], key="ecsv")
 n_samples = int(controls.number("samples n", "ns", 128, 1, datasets.MAX_SAMPLES, container=box))
 hidden_text = controls.text_input("hidden layer widths", "hidden", "16, 16", container=box)
 activation = controls.select("activation", "act", ["swish", "tanh", "relu", "softplus", "linear"], container=box)
-loss_name = controls.select("loss", "loss", ["mse", "ce"], container=box, help="ce needs class targets (spirals)")
+LOSSES = ["mse", "ce"]
+loss_name = controls.select(
+    "loss", "loss", LOSSES, index=LOSSES.index(_default_loss(dataset)), container=box, help="ce needs class targets"
+)
 steps = int(controls.number("steps", "esteps", 1000, 1, tr.MAX_STEPS, step=100, container=box))
 every = int(controls.number("sharpness every k steps", "every", 10, 1, 1000, container=box))
 top_k = int(controls.number("top-k eigenvalues", "topk", 3, 1, 5, container=box))
@@ -107,13 +122,13 @@ overlay = {**runs, **saved}  # saved runs join the loss, sharpness and η·λ ch
 
 left, right = st.columns(2, gap="large")
 with left:
-    st.subheader("Sharpness against 2/η")
+    st.subheader(f"Sharpness against the threshold {eos_views.THRESHOLD_FORMULA[shown.method]}")
     frame, rules = eos_views.sharpness_frames(overlay)
     charts.show(
         eos_views.sharpness_chart,
         {"sharpness": frame, "thresholds": rules},
         key="eos_sharpness",
-        alt_text="Sharpness against step for each run with its threshold 2/η dashed: it rises, then hovers there.",
+        alt_text="Sharpness against step for each run with its threshold dashed: it rises, then hovers there.",
     )
 with right:
     st.subheader("Training loss")
@@ -121,21 +136,23 @@ with right:
         eos_views.loss_chart,
         {"loss": eos_views.loss_frame(overlay)},
         key="eos_loss",
+        loss=shown.loss,
         alt_text="Training loss on a log scale against step for each run.",
     )
 
-st.subheader("The two stories on one axis: η·λ against the line at 2")
+st.subheader("The two stories on one axis: 2λ/threshold (η·λ for GD) against the line at 2")
 topk = eos_views.top_k_frame(overlay)
 charts.show(
     eos_views.normalised_chart,
     {"topk": topk},
     key="eos_normalised",
-    alt_text="Normalised sharpness eta times lambda for the top eigenvalues against step, with the line at 2.",
+    alt_text="The top eigenvalues as 2 lambda over the threshold against step, with the edge at 2.",
 )
 st.caption(
     "On a quadratic, a direction with ηλ > 2 blows up (the quadratic explorer's V). Here the top eigenvalue climbs to "
-    "ηλ = 2 and stays there: the network's curvature adjusts so that gradient descent sits exactly at the edge. For "
-    "momentum the axis shows 2·S/threshold, so the edge is at 2 for every method."
+    "the edge, overshoots it, and then hovers at or just above it (the summary's median S/threshold): the network's "
+    "curvature adjusts instead of blowing up. The axis is 2λ/threshold, which is η·λ for GD, so the edge is at 2 "
+    "for every method."
 )
 
 left, right = st.columns(2, gap="large")
@@ -160,6 +177,7 @@ with right:
 if with_flow:
     st.subheader("Gradient descent against gradient flow")
     distance = flow_distance(shown, first_lr)
+    flow_clock = eos_views.FLOW_TIME_FORMULA[shown.method]
     if distance is None:
         st.info("Gradient flow did not finish within its time budget for this configuration.")
     else:
@@ -168,11 +186,13 @@ if with_flow:
             eos_views.flow_distance_chart,
             {"distance": frame, "crossing": marks},
             key="eos_flow",
-            alt_text="Relative distance between GD and gradient flow against step, with the crossing of 2/η marked.",
+            alt_text="Relative distance between the run and gradient flow against step, with the threshold crossing "
+            "and the departure marked.",
         )
         st.caption(
-            f"{eos_views.run_label(first_lr)}: GD follows the flow dθ/dt = −∇L (at time η·t) until the sharpness "
-            "reaches 2/η, then departs from it."
+            f"{eos_views.run_label(first_lr)}: step t is compared with the flow dθ/dt = −∇L at time {flow_clock} "
+            "(momentum moves η/(1 − β) per step at small curvature). The run follows the flow until the sharpness "
+            "reaches the threshold; the unstable direction then needs some steps to grow before the run departs."
         )
 
 st.subheader("The run on the momentum rate map")
@@ -188,8 +208,10 @@ charts.show(
     alt_text="The runs' measured eta times sharpness drawn on the convergence-rate map over step size and momentum.",
 )
 st.caption(
-    "Each point is one measurement (η·S_t, β): the run climbs along its β row until it meets the stability edge "
-    "(ηλ = 2 for GD, 2 + 2β for heavy ball) and stays on it. Open the momentum page for the full map."
+    f"Each point is one measurement (η·S_t, β), raw η times sharpness, on the map of {sidebar.METHOD_NAMES[map_method]}"
+    " (GD is heavy ball's row β = 0): the run climbs along its β row until it meets that method's stability edge "
+    "(ηλ = 2 for GD, 2 + 2β for heavy ball, (2 + 2β)/(1 + 2β) for Nesterov) and hovers there. Open the momentum page "
+    "for the full map."
 )
 st.page_link("pages/momentum.py", label="Momentum map with your own spectrum", icon=":material/grid_on:")
 controls.share_link()

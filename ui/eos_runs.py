@@ -301,9 +301,16 @@ def flow_distance(config: RunConfig, lr: float) -> dict | None:
         if cross is not None:
             horizon = min(config.steps, config.every * (int(1.5 * cross) // config.every + 1))
         kwargs = dict(config.train_kwargs(), steps=horizon)
-        with st.spinner(f"Integrating gradient flow to t = η·{horizon:,} (solve_ivp, BDF)…"):
+        t_end = tr.flow_time(lr, config.method, config.beta) * horizon
+        with st.spinner(f"Integrating gradient flow to t = {t_end:g} (solve_ivp, BDF)…"):
             flow = tr.gradient_flow(
-                lr, sharpness_every=config.every, with_sharpness=False, max_seconds=FLOW_SECONDS, **kwargs
+                lr,
+                sharpness_every=config.every,
+                with_sharpness=False,
+                method=config.method,
+                beta=config.beta,
+                max_seconds=FLOW_SECONDS,
+                **kwargs,
             )
         result = tr.distance_to_flow(run, flow) if flow["success"] else {"step": None, "failed_at": time.time()}
         store().put(key, result)

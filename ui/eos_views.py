@@ -10,10 +10,18 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from core import training as tr
 from ui.charts import DANGER, OKABE_ITO, STABLE_FILL, _named, finish
 from ui.frames import LOG_CLIP, format_number, spectrum_on_map_frame
 
 MAX_POINTS = 500  # per run and series: 4 runs × 500 rows per chart at most
+
+# The sharpness each method's threshold bounds, written as the page names it (theory.md §4–5).
+THRESHOLD_FORMULA = {"gd": "2/η", "heavy_ball": "(2 + 2β)/η", "nesterov": "(2 + 2β)/((1 + 2β)η)"}
+# Gradient-flow time one step covers (core.training.flow_time).
+FLOW_TIME_FORMULA = {"gd": "η·t", "heavy_ball": "η·t/(1 − β)", "nesterov": "η·t/(1 − β)"}
+LOSS_FORMULA = {"mse": "(1/2n)Σ‖f − y‖²", "ce": "mean cross-entropy"}
+FLOW_MARKS = ("S reaches the threshold", "GD departs (10× the distance at the crossing)")
 
 
 def run_label(lr, run: dict | None = None) -> str:
@@ -48,7 +56,7 @@ def summary(run: dict, lr: float) -> dict:
         "run": run_label(lr),
         "threshold": run["threshold"],
         "first S": float(s[measured[0]]) if measured.size else np.nan,
-        "crossed 2/η at": crossing_step(run),
+        "crossed threshold at": crossing_step(run),
         "median S / threshold, last 30%": float(np.median(s[tail]) / run["threshold"]) if tail.size else np.nan,
         "final loss": float(losses[-1]) if losses.size else np.nan,
         "diverged at": None if run["diverged_at"] < 0 else int(run["diverged_at"]),
@@ -140,21 +148,19 @@ def projection_frame(run: dict, lr: float, last: int = 80) -> pd.DataFrame:
 
 
 def flow_distance_frames(distance: dict, run: dict, lr: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """‖θ_GD − θ_GF‖ (relative) against step, and the step where S first reached 2/η."""
-    ok = np.isfinite(distance["relative"])
+    """‖θ_GD − θ_GF‖ (relative) against step, and two marks: the step where S first reached the
+    threshold and the step where GD departs (the distance 10× its level at that crossing).
+
+    Step 0's distance is exactly 0 (both start at θ₀): it is left out, so the log axis starts at the
+    first real discrepancy instead of a clip value far below it."""
+    ok = np.isfinite(distance["relative"]) & (distance["relative"] > 0)
     idx = _thin(np.flatnonzero(ok))
-    frame = pd.DataFrame(
-        {
-            "step": distance["step"][idx],
-            "distance": np.clip(distance["relative"][idx], 1e-16, None),
-            "run": run_label(lr),
-        }
-    )
+    frame = pd.DataFrame({"step": distance["step"][idx], "distance": distance["relative"][idx], "run": run_label(lr)})
     cross = crossing_step(run)
-    marks = pd.DataFrame(
-        {"step": [cross] if cross is not None else [], "label": ["S reaches 2/η"] if cross is not None else []}
-    )
-    return frame, marks
+    depart = tr.departure_step(distance, cross)
+    marks = [(cross, FLOW_MARKS[0], 12), (depart, FLOW_MARKS[1], 32)]
+    rows = [{"step": step, "label": label, "y": y} for step, label, y in marks if step is not None]
+    return frame, pd.DataFrame(rows, columns=["step", "label", "y"])
 
 
 def rate_map_path_frame(runs: dict[float, dict], beta: float, method: str) -> pd.DataFrame:
@@ -176,15 +182,17 @@ def _step_x(title: str = "step") -> alt.X:
     return alt.X("step:Q", title=title)
 
 
-def loss_chart(big: bool = False):
-    """Training loss (log) against step, one colour per run."""
+def loss_chart(big: bool = False, loss: str = "mse"):
+    """Training loss (log) against step, one colour per run; the axis names the loss."""
     return finish(
         _named("loss")
         .mark_line(strokeWidth=3.5 if big else 1.8)
         .encode(
             x=_step_x(),
             y=alt.Y(
-                "loss:Q", scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e", title="loss (1/2n)Σ‖f − y‖² (log)")
+                "loss:Q",
+                scale=alt.Scale(type="log"),
+                axis=alt.Axis(format=".0e", title=f"loss {LOSS_FORMULA[loss]} (log)"),
             ),
             color=alt.Color("run:N", scale=RUN_COLORS, title="run"),
             tooltip=["run:N", "step:Q", alt.Tooltip("loss:Q", format=".6g")],
@@ -210,7 +218,7 @@ def sharpness_chart(big: bool = False):
     rule = (
         _named("thresholds")
         .mark_rule(strokeDash=[7, 4], strokeWidth=3 if big else 2)
-        .encode(y="threshold:Q", color=color, tooltip=["run:N", alt.Tooltip("value:N", title="threshold 2/η")])
+        .encode(y="threshold:Q", color=color, tooltip=["run:N", alt.Tooltip("value:N", title="threshold")])
     )
     return finish(alt.layer(rule, line), big, legend_bottom=True)
 
@@ -218,7 +226,7 @@ def sharpness_chart(big: bool = False):
 def normalised_chart(big: bool = False):
     """η·S (and η·λ_k) against step on the quadratic explorer's axis: the band 0 < ηλ < 2 where a
     quadratic direction shrinks, the line at 2 where it stops."""
-    y = alt.Y("ηλ:Q", title="η·λ (normalised: edge at 2)", scale=alt.Scale(domainMin=0))
+    y = alt.Y("ηλ:Q", title="2λ/threshold (= η·λ for GD; edge at 2)", scale=alt.Scale(domainMin=0))
     band = (
         alt.Chart(pd.DataFrame({"y0": [0.0], "y1": [2.0]}))
         .mark_rect(color=STABLE_FILL, opacity=0.1)
@@ -226,7 +234,7 @@ def normalised_chart(big: bool = False):
     )
     two = alt.Chart(pd.DataFrame({"y": [2.0]})).mark_rule(color=DANGER, strokeWidth=3 if big else 2).encode(y="y:Q")
     label = (
-        alt.Chart(pd.DataFrame({"y": [2.0], "text": ["ηλ = 2: a quadratic diverges above"]}))
+        alt.Chart(pd.DataFrame({"y": [2.0], "text": ["the edge: a quadratic diverges above"]}))
         .mark_text(align="left", dy=-8, x=6, color=DANGER, fontWeight="bold")
         .encode(y="y:Q", text="text:N")
     )
@@ -243,7 +251,7 @@ def normalised_chart(big: bool = False):
                 "run:N",
                 "eigenvalue:N",
                 "step:Q",
-                alt.Tooltip("ηλ:Q", format=".4f"),
+                alt.Tooltip("ηλ:Q", format=".4f", title="2λ/threshold"),
                 alt.Tooltip("λ:Q", format=".5g"),
             ],
         )
@@ -286,7 +294,7 @@ def projection_chart(big: bool = False):
 
 
 def flow_distance_chart(big: bool = False):
-    """‖θ_GD − θ_GF(η·t)‖/‖θ_GF‖ against step, the step where S first reached 2/η marked."""
+    """‖θ_GD − θ_GF‖/‖θ_GF‖ against step (log), where S first reached the threshold and where GD departs."""
     line = (
         _named("distance")
         .mark_line(strokeWidth=3.5 if big else 2, color=OKABE_ITO[0])
@@ -300,10 +308,22 @@ def flow_distance_chart(big: bool = False):
             tooltip=["step:Q", alt.Tooltip("distance:Q", format=".3e")],
         )
     )
-    rule = _named("crossing").mark_rule(color=DANGER, strokeDash=[6, 4], strokeWidth=3 if big else 2).encode(x="step:Q")
+    mark_color = alt.Color(
+        "label:N", scale=alt.Scale(domain=list(FLOW_MARKS), range=[DANGER, OKABE_ITO[4]]), legend=None
+    )
+    rule = (
+        _named("crossing")
+        .mark_rule(strokeDash=[6, 4], strokeWidth=3 if big else 2)
+        .encode(x="step:Q", color=mark_color)
+    )
     text = (
         _named("crossing")
-        .mark_text(align="left", dx=6, y=12, color=DANGER, fontWeight="bold")
-        .encode(x="step:Q", text="label:N")
+        .mark_text(align="left", dx=6, fontWeight="bold")
+        .encode(
+            x="step:Q",
+            y=alt.Y("y:Q", scale=None),
+            text="label:N",
+            color=mark_color,
+        )
     )
     return finish(alt.layer(line, rule, text), big, height=260)

@@ -1,12 +1,10 @@
 """Momentum: the heavy-ball / Nesterov rate map over (ηλ, β), the spectrum on it, and error curves."""
 
-import math
 
 import streamlit as st
 
 from core import momentum
-from core import quadratic as q
-from ui import charts, controls, frames, sidebar
+from ui import charts, controls, equations, frames, sidebar
 from ui.routing import ensure_app_router
 
 ensure_app_router()
@@ -24,26 +22,18 @@ if method == "gd":
     st.sidebar.info(
         "Pick heavy ball or Nesterov to use momentum; the map then shows that method.", icon=":material/info:"
     )
-edge = momentum.max_stable_lr(eigenvalues, beta, method)
-lr = sidebar.lr_controls(
-    eigenvalues,
-    marks=[("η = η_max", edge, "this method's largest stable η at this β"), *sidebar.gd_marks(eigenvalues)[1:]],
-)
+lr = sidebar.lr_controls(eigenvalues, method, beta)
 theta0 = sidebar.start_controls(eigenvalues)
 steps = sidebar.steps_control()
 controls.show_notices()
 
 best = momentum.optimal(eigenvalues)
+# With plain GD chosen, momentum's η_max at β = 0 equals GD's and says nothing: show what Polyak's β* gives.
+shown_beta = best["beta"] if method == "gd" else beta
+beta_note = f"β* = {shown_beta:.4g}" if method == "gd" else f"β = {beta:.6g}"
 
-
-def jump_to_optimum() -> None:
-    st.session_state["method"] = sidebar.METHOD_NAMES["heavy_ball"]
-    st.session_state["beta"] = best["beta"]
-    if st.session_state.get("rel"):
-        st.session_state["lrr"] = best["lr"] / q.max_stable_lr(eigenvalues)
-    else:
-        st.session_state["lr"] = best["lr"]
-
+with st.expander(f"The update rule of {sidebar.METHOD_NAMES[method]}, as computed here", icon=":material/function:"):
+    equations.update_rule(method)
 
 row = st.columns(4)
 controls.metric(
@@ -52,14 +42,14 @@ controls.metric(
 controls.metric(
     row[1],
     "hbmax_m",
-    f"η_max, heavy ball (β = {beta:.6g})",
-    frames.format_number(momentum.max_stable_lr(eigenvalues, beta, "heavy_ball")),
+    f"η_max, heavy ball ({beta_note})",
+    frames.format_number(momentum.max_stable_lr(eigenvalues, shown_beta, "heavy_ball")),
 )
 controls.metric(
     row[2],
     "nagmax_m",
-    f"η_max, Nesterov (β = {beta:.6g})",
-    frames.format_number(momentum.max_stable_lr(eigenvalues, beta, "nesterov")),
+    f"η_max, Nesterov ({beta_note})",
+    frames.format_number(momentum.max_stable_lr(eigenvalues, shown_beta, "nesterov")),
 )
 controls.metric(row[3], "rate_m", "rate now", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))
 row = st.columns([1, 1, 1, 1])
@@ -74,14 +64,7 @@ controls.metric(
     delta_color="off",
     help="(√κ − 1)/(√κ + 1) against plain GD's (κ − 1)/(κ + 1) at η = 2/(λ_min + λ_max)",
 )
-row[3].button(
-    "Jump to (η*, β*)",
-    on_click=jump_to_optimum,
-    key="jump",
-    disabled=not math.isfinite(best["lr"]),
-    help="Sets heavy ball with exactly η* and β*",
-    width="stretch",
-)
+sidebar.mark_button(row[3], sidebar.polyak_mark(eigenvalues), key="jump")
 
 
 map_method = method if method != "gd" else "heavy_ball"
@@ -103,10 +86,15 @@ st.caption(
     "rate √β for heavy ball), diverging (ρ ≥ 1). Triangles sit at the map's edge for ηλ > 4."
 )
 
-st.subheader("Error per direction: momentum (solid) against plain GD at the same η (dashed)")
+if method == "gd":
+    st.subheader("What momentum would do: Polyak's heavy ball at (η*, β*) (solid) against your GD at η (dashed)")
+    errors = frames.momentum_error_frame(eigenvalues, best["lr"], best["beta"], theta0, steps, "heavy_ball", gd_lr=lr)
+else:
+    st.subheader(f"Error per direction: {sidebar.METHOD_NAMES[method]} (solid) against plain GD at the same η (dashed)")
+    errors = frames.momentum_error_frame(eigenvalues, lr, beta, theta0, steps, method)
 charts.show(
     charts.momentum_error_chart,
-    {"errors": frames.momentum_error_frame(eigenvalues, lr, beta, theta0, steps, method)},
+    {"errors": errors},
     key="momentum_errors",
     alt_text="Per-direction error of the chosen optimizer against plain gradient descent on a log scale.",
     symlog=steps > 200,

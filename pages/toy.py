@@ -201,7 +201,7 @@ st.caption(
 )
 left, right = st.columns([3, 2], gap="large")
 with left:
-    st.subheader("Sharpness along the GD path")
+    st.subheader("Sharpness λ_max(∇²L) along the GD path")
     lowest = float(gd["sharpness"].min())
     log_y = diverged_at is not None or bool(gd["sharpness"].max() > 100 * max(lowest, 1e-2))
     show(
@@ -211,14 +211,15 @@ with left:
             "rules": toy_views.sharpness_rules_frame(lr, flow_sharpness, min(lowest, 1.0) if log_y else 0),
         },
         key="toy_sharpness",
-        alt_text=f"xₜ² + yₜ² of GD against the step t over {steps:,} steps, with a dashed rule at 2/η = "
+        alt_text=f"λ_max of the Hessian along GD against the step t over {steps:,} steps, with a dashed rule at 2/η = "
         f"{format_number(edge)} and a dotted rule at gradient flow's final sharpness {format_number(flow_sharpness)}.",
         symlog=len(path) > 201,
         log_y=log_y,
     )
     st.caption(
         f"GD drawn at {len(gd):,} steps (every step up to "
-        f"{toy_views.PATH_HEAD}, then log-spaced up to T). Shaded: below 2/η, where GD can settle."
+        f"{toy_views.PATH_HEAD}, then log-spaced up to T). Solid: λ_max(∇²L) at each step, the sharpness; thin "
+        "dashed: xₜ² + yₜ², which equals it only on the minima xy = 1. Shaded: below 2/η, where GD can settle."
     )
 with right:
     st.markdown(

@@ -6,37 +6,47 @@ import numpy as np
 import streamlit as st
 
 from core import momentum
-from ui import charts, controls, frames, sidebar
+from ui import charts, controls, equations, frames, sidebar
 from ui.routing import ensure_app_router
 
 ensure_app_router()
 
 st.title("Trajectory in two dimensions")
-st.caption(
-    "L(θ) = ½ θᵀAθ with A = R(φ)·diag(λ₁, λ₂)·R(φ)ᵀ. The ellipses are level sets of L; the dashed lines are A's "
-    "eigenvectors. GD moves each eigen-coordinate by its own factor, so the path zig-zags across the steep axis "
-    "when 1 < ηλ₂ < 2."
-)
 
 box = st.sidebar
 box.subheader("The quadratic")
-l1 = controls.number("λ₁ (flat direction)", "l1", 0.2, 1e-3, 1e3, format="%g", container=box)
-l2 = controls.number("λ₂ (steep direction)", "l2", 1.0, 1e-3, 1e3, format="%g", container=box)
+# Either may be the larger: the page names the steep and flat directions from the values.
+l1 = controls.number("λ₁ (along q₁)", "l1", 0.2, 1e-3, 1e3, format="%g", container=box)
+l2 = controls.number("λ₂ (along q₂)", "l2", 1.0, 1e-3, 1e3, format="%g", container=box)
 phi = controls.slider("angle φ of the eigenvectors (degrees)", "phi", -90, 90, 30, container=box)
 x0 = controls.number("start θ₁", "x0", -2.0, -1e3, 1e3, format="%g", container=box)
 y0 = controls.number("start θ₂", "y0", 1.5, -1e3, 1e3, format="%g", container=box)
 eigenvalues = np.array([l1, l2])
+steep, flat = ("q₂", "q₁") if l2 >= l1 else ("q₁", "q₂")
 method, beta = sidebar.method_controls()
 edge = momentum.max_stable_lr(eigenvalues, beta, method)
-lr = sidebar.lr_controls(
-    eigenvalues,
-    marks=[
-        ("η = η_max", edge, f"{sidebar.METHOD_NAMES[method]}'s largest stable η: the steep direction stops shrinking")
-    ],
-    slider_reach=1.6 * edge,
-)
+lr = sidebar.lr_controls(eigenvalues, method, beta, slider_reach=1.6 * edge)
 steps = int(controls.number("steps T", "T", 100, 1, momentum.MAX_STEPS, step=10, container=box))
 controls.show_notices()
+
+if method == "gd":
+    how = (
+        f"GD multiplies each eigen-coordinate by its own factor 1 − ηλ. When 1 < ηλ_max < 2 the coordinate along the "
+        f"steep eigenvector {steep} flips sign every step, so the path bounces to and fro along {steep}, crossing the "
+        f"flat axis {flat}, while it creeps along {flat}."
+    )
+else:
+    how = (
+        f"{sidebar.METHOD_NAMES[method]} carries a velocity: each eigen-coordinate follows a two-term recursion "
+        "(below), so the path overshoots and spirals in (complex roots, rate √β for heavy ball) instead of "
+        f"zig-zagging; it diverges only past its own edge η_max = {sidebar.EDGE_FORMULA[method]}."
+    )
+st.caption(
+    "L(θ) = ½ θᵀAθ with A = R(φ)·diag(λ₁, λ₂)·R(φ)ᵀ. The ellipses are level sets of L; the dashed lines are A's "
+    f"eigenvectors q₁, q₂. {how}"
+)
+with st.expander(f"The update rule of {sidebar.METHOD_NAMES[method]}, as computed here", icon=":material/function:"):
+    equations.update_rule(method)
 
 theta0 = np.array([x0, y0])
 angle = math.radians(phi)
@@ -46,23 +56,31 @@ last = int(path["t"].iloc[-1])
 
 cols = st.columns(4)
 controls.metric(cols[0], "edge_m", "η_max for this method", frames.format_number(edge))
-controls.metric(cols[1], "h2_m", "η·λ₂ (steep)", frames.format_number(lr * l2))
+controls.metric(cols[1], "h2_m", f"η·λ_max (steep, {steep})", frames.format_number(lr * max(l1, l2)))
 controls.metric(cols[2], "rate_m", "rate", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))
-controls.metric(cols[3], "kappa_m", "κ = λ₂/λ₁", frames.format_number(max(l1, l2) / min(l1, l2)))
+controls.metric(cols[3], "kappa_m", "κ = λ_max/λ_min", frames.format_number(max(l1, l2) / min(l1, l2)))
 if not controls.visible("status"):
     pass
-elif data["escaped"] is not None:
-    st.error(
-        f"**Diverged at step {data['escaped']:,}**: the path left the view (3 × the start's level set) there; "
-        "the chart stops at that step.",
-        icon=":material/error:",
+elif data["diverges"]:
+    where = (
+        f"**Diverged at step {data['escaped']:,}**: the path left the view (3 × the start's level set) there and the "
+        "chart stops at that step"
+        if data["escaped"] is not None
+        else "**Diverges**: it has not left the view within T steps yet"
     )
+    st.error(f"{where}; some direction has rate ρ > 1.", icon=":material/error:")
 elif lr == 0:
     st.info("**Does not move**: with η = 0 every step leaves θ at the start.", icon=":material/pause_circle:")
 # Decided on ηλ against the exact edge (core.momentum.regime), not on ρ: ρ rounds near 1 when β → 1.
 elif np.isin(momentum.regime(lr * eigenvalues, beta, method), ["marginal", "diverging"]).any():
     st.warning(
         "**Does not converge**: some direction has rate ≥ 1 (it oscillates or will grow).", icon=":material/waves:"
+    )
+elif data["outside"]:
+    st.success(
+        f"**Converges**, after a transient: ‖θ‖ grows by {data['growth']:.3g}× before it shrinks (rate ρ < 1; momentum "
+        "from rest can overshoot far before it settles). The path is clipped at 3 × the view.",
+        icon=":material/check_circle:",
     )
 else:
     st.success("**Converges** to the minimum at the origin.", icon=":material/check_circle:")

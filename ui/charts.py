@@ -368,14 +368,20 @@ LOG_CLIP_NOTE = f"Values beyond 10^±{LOG_CLIP:g} sit on the chart's edge; toolt
 TRAJECTORY_DATA = ("levels", "axes", "path", "current")
 
 
+def equal_domain(radius: float, along: str, across: str) -> alt.Scale:
+    """[−R, R] on the shorter side of the plot, stretched on the longer one so that one unit is
+    as long on both axes whatever width the page gives the chart (Vega's width/height signals)."""
+    r = f"{float(radius):.12g}"
+    grow = f"max(1, {along} / max({across}, 1))"
+    return alt.Scale(domain=alt.ExprRef(f"[-{r} * {grow}, {r} * {grow}]"), nice=False, zero=False)
+
+
 def trajectory_chart(big: bool = False, radius: float = 1.0):
     """The 2-D loss: level-set ellipses, the eigenvector axes, the path of iterates (the part up
-    to the scrubbed step drawn bold) and the current point. Equal scales on both axes."""
-    r = float(radius)
-    xs = alt.Scale(domain=[-r, r], nice=False, zero=False)
-    ys = alt.Scale(domain=[-r, r], nice=False, zero=False)
-    x = alt.X("x:Q", scale=xs, title="θ₁")
-    y = alt.Y("y:Q", scale=ys, title="θ₂")
+    to the scrubbed step drawn bold) and the current point. Equal units on both axes at any width
+    (a stretched axis would draw the eigenvectors off 90° and distort the ellipses)."""
+    x = alt.X("x:Q", scale=equal_domain(radius, "width", "height"), title="θ₁")
+    y = alt.Y("y:Q", scale=equal_domain(radius, "height", "width"), title="θ₂")
     levels = (
         _named("levels")
         .mark_line(color=NEUTRAL, strokeWidth=1.5 if big else 1, clip=True)
@@ -538,7 +544,12 @@ def momentum_error_chart(big: bool = False, symlog: bool = False):
                 "|θ̃|:Q", scale=alt.Scale(type="log", nice=False), axis=alt.Axis(format=".0e", title="|θ̃ₜ,ᵢ| (log)")
             ),
             color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ"),
-            strokeDash=alt.StrokeDash("method:N", title="optimizer"),
+            # Momentum solid, plain GD dashed, as the page's heading says (Vega's default order flips them).
+            strokeDash=alt.StrokeDash(
+                "method:N",
+                title="optimizer",
+                scale=alt.Scale(domain=["heavy ball", "Nesterov", "gradient descent"], range=[[1, 0], [1, 0], [6, 4]]),
+            ),
             detail="direction:N",
             tooltip=[
                 alt.Tooltip("method:N"),

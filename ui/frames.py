@@ -178,8 +178,12 @@ PATH_POINTS = 300
 
 def trajectory_frames(l1, l2, angle, theta0, lr, beta, method, steps) -> dict:
     """Everything the 2-D path page draws, bounded: level-set ellipses (≤ 7 × 120 points), the two
-    eigenvector axes, the path at ≤ 300 sampled steps (cut where it leaves 3× the view), and the
-    two eigen-coordinates against t. Also the view radius and the step at which the path left it."""
+    eigenvector axes, the path at ≤ 300 sampled steps, and the two eigen-coordinates against t.
+
+    Divergence is decided by the regime (ρ ≥ 1 in some direction), never by the path's size:
+    heavy ball from rest can grow ≈ 30× before it converges (β → 1). A diverging path is cut where
+    it leaves 3× the view ("escaped"); a converging one is kept whole, clipped to 3× the view, and
+    "growth" is its largest ‖θₜ‖/‖θ₀‖ over the sampled steps."""
     theta0 = np.asarray(theta0, dtype=np.float64)
     loss0 = float(plane.loss(theta0, l1, l2, angle))
     scale = loss0 if loss0 > 0 else 1.0
@@ -200,7 +204,8 @@ def trajectory_frames(l1, l2, angle, theta0, lr, beta, method, steps) -> dict:
         }
     )
     t = q.sample_steps(steps, max_points=PATH_POINTS, dense_head=PATH_POINTS // 2)
-    escaped = plane.escape_step(l1, l2, angle, theta0, lr, beta, t, method, radius=3 * radius)
+    diverges = bool(np.isin(momentum.regime(lr * np.array([l1, l2]), beta, method), ["diverging"]).any())
+    escaped = plane.escape_step(l1, l2, angle, theta0, lr, beta, t, method, radius=3 * radius) if diverges else None
     kept = t if escaped is None else t[t <= escaped]
     pts = plane.path(l1, l2, angle, theta0, lr, beta, kept, method)
     losses = plane.loss(pts, l1, l2, angle)
@@ -216,6 +221,8 @@ def trajectory_frames(l1, l2, angle, theta0, lr, beta, method, steps) -> dict:
     u = momentum.iterates_at([l1, l2], lr, beta, plane.to_eigen(theta0, angle), t, method)
     with np.errstate(over="ignore", invalid="ignore"):
         rel = u / np.where(np.abs(u[0]) > 0, np.abs(u[0]), 1.0)
+        norms = np.hypot(u[:, 0], u[:, 1])
+    start = float(np.hypot(*theta0))
     coords = pd.DataFrame(
         {
             "t": np.repeat(t, 2),
@@ -230,7 +237,10 @@ def trajectory_frames(l1, l2, angle, theta0, lr, beta, method, steps) -> dict:
         "path": path_frame,
         "coords": coords,
         "radius": float(radius),
+        "diverges": diverges,
         "escaped": escaped,
+        "growth": float(np.max(norms) / start) if start > 0 and not diverges else 1.0,
+        "outside": bool(np.any(norms > 3 * radius)),
     }
 
 
@@ -294,15 +304,17 @@ def spectrum_on_map_frame(eigenvalues, lr, beta, method) -> pd.DataFrame:
     )
 
 
-def momentum_error_frame(eigenvalues, lr, beta, theta0, steps, method) -> pd.DataFrame:
-    """|θ̃ₜ,ᵢ| for ≤ 6 representative directions, under `method` and under plain GD at the same η."""
+def momentum_error_frame(eigenvalues, lr, beta, theta0, steps, method, gd_lr=None) -> pd.DataFrame:
+    """|θ̃ₜ,ᵢ| for ≤ 6 representative directions, under `method` at (η, β) and under plain GD at
+    gd_lr (the same η by default)."""
     lam = np.asarray(eigenvalues, dtype=np.float64)
     reps = q.representative_directions(lam, 6)
     t = q.sample_steps(steps)
     theta0 = np.asarray(theta0, dtype=np.float64)[reps]
     frames = []
-    for name, m, b in ((METHOD_LABELS[method], method, beta), (METHOD_LABELS["gd"], "gd", 0.0)):
-        u = momentum.iterates_at(lam[reps], lr, b, theta0, t, m)
+    gd_lr = lr if gd_lr is None else gd_lr
+    for name, m, b, eta in ((METHOD_LABELS[method], method, beta, lr), (METHOD_LABELS["gd"], "gd", 0.0, gd_lr)):
+        u = momentum.iterates_at(lam[reps], eta, b, theta0, t, m)
         with np.errstate(divide="ignore"):
             log_mag = np.log10(np.abs(u))
         frames.append(

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import streamlit as st
 
+from core import momentum
 from core import quadratic as q
 from core import spectrum as sp
 from ui import controls
@@ -114,32 +115,76 @@ def _switch_units(eta_max: float) -> None:
         st.session_state["lr"] = float(st.session_state.get("lrr", 1.0)) * eta_max
 
 
-def _set_lr(value: float, unit: float) -> None:
+def _set_lr(value: float, unit: float, extra: dict) -> None:
+    st.session_state.update(extra)  # e.g. the method and β that go with this η
     if st.session_state.get("rel"):
         st.session_state["lrr"] = value / unit
     else:
         st.session_state["lr"] = value
 
 
-def gd_marks(eigenvalues) -> list[tuple[str, float, str]]:
-    """The exact learning rates plain GD cares about, for the buttons under the η slider."""
-    return [
-        ("η = η_max", q.max_stable_lr(eigenvalues), "2/λ_max exactly: the top direction oscillates forever"),
-        ("η = η*", q.optimal_lr(eigenvalues), "2/(λ_min + λ_max) exactly: the fastest rate"),
-    ]
+# η_max of each method in terms of λ_max (theory.md §3–4): one meaning of "η_max" per method.
+EDGE_FORMULA = {"gd": "2/λ_max", "heavy_ball": "(2 + 2β)/λ_max", "nesterov": "(2 + 2β)/((1 + 2β)λ_max)"}
 
 
-def lr_controls(eigenvalues, marks=None, slider_reach: float | None = None) -> float:
+def _unit(eigenvalues, beta: float, method: str) -> float:
+    """The method's η_max, the unit of "η as a multiple of η_max" (1 when no η_max exists)."""
+    edge = momentum.max_stable_lr(eigenvalues, beta, method)
+    return edge if math.isfinite(edge) else 1.0
+
+
+def lr_marks(eigenvalues, method: str = "gd", beta: float = 0.0) -> list[tuple[str, float, str, float, dict]]:
+    """The exact learning rates the chosen method cares about, for the buttons under the η slider:
+    (label, η, why, the η_max unit that goes with it, other state to set). η_max is always the
+    method's own edge; η* is GD's 2/(λ_min + λ_max) for GD and Polyak's (η*, β*) for momentum,
+    which is a heavy-ball optimum: that button also switches to heavy ball with β = β*."""
+    edge = momentum.max_stable_lr(eigenvalues, beta, method)
+    unit = _unit(eigenvalues, beta, method)
+    why = f"{EDGE_FORMULA[method]} exactly: the top direction oscillates forever"
+    if method == "gd":
+        return [("η = η_max", edge, why, unit, {}), ("η = η*", q.optimal_lr(eigenvalues), GD_OPT_WHY, unit, {})]
+    return [("η = η_max", edge, why, unit, {}), polyak_mark(eigenvalues)]
+
+
+def polyak_mark(eigenvalues) -> tuple[str, float, str, float, dict]:
+    """Polyak's heavy-ball optimum as a mark: η*, and the switch to heavy ball with β = β*."""
+    best = momentum.optimal(eigenvalues)
+    jump = {"method": METHOD_NAMES["heavy_ball"], "beta": best["beta"]}
+    return ("(η*, β*)", best["lr"], POLYAK_WHY, _unit(eigenvalues, best["beta"], "heavy_ball"), jump)
+
+
+def mark_button(container, mark: tuple[str, float, str, float, dict], **kwargs) -> None:
+    """A button that sets η (and the state that goes with it) exactly to a mark of lr_marks."""
+    label, value, why, unit, extra = mark
+    container.button(
+        label,
+        on_click=_set_lr,
+        args=(value, unit, extra),
+        disabled=not math.isfinite(value),
+        help=why,
+        width="stretch",
+        **kwargs,
+    )
+
+
+GD_OPT_WHY = "2/(λ_min + λ_max) exactly: gradient descent's fastest rate"
+POLYAK_WHY = "Polyak's optimum, 4/(√λ_max + √λ_min)² with β* = ((√κ − 1)/(√κ + 1))²: switches to heavy ball"
+
+
+def lr_controls(eigenvalues, method: str = "gd", beta: float = 0.0, slider_reach: float | None = None) -> float:
     """η from an exact number box plus a coarse slider, and buttons that land exactly on the
-    marks [(label, η, why)] (η_max and η* by default). A switch enters η as a multiple of
-    η_max = 2/λ_max instead. slider_reach: the slider's top in absolute η (default 2.5 η_max)."""
+    method's η_max and η* (lr_marks). A switch enters η as a multiple of the method's η_max
+    instead. slider_reach: the slider's top in absolute η (default 2.5 η_max)."""
     box = st.sidebar
     box.subheader("Learning rate η")
-    eta_max = q.max_stable_lr(eigenvalues)
-    unit = eta_max if math.isfinite(eta_max) else 1.0
+    unit = _unit(eigenvalues, beta, method)
     reach = slider_reach if slider_reach and math.isfinite(slider_reach) else LR_RATIO_MAX * unit
     rel = controls.toggle(
-        "enter η as a multiple of η_max = 2/λ_max", "rel", container=box, on_change=_switch_units, args=(unit,)
+        f"enter η as a multiple of η_max = {EDGE_FORMULA[method]}",
+        "rel",
+        container=box,
+        on_change=_switch_units,
+        args=(unit,),
     )
     if rel:
         ratio = controls.number_with_slider("η / η_max", "lrr", 0.75, 0.0, 1e6, reach / unit, container=box)
@@ -149,11 +194,9 @@ def lr_controls(eigenvalues, marks=None, slider_reach: float | None = None) -> f
             lr = LR_MAX
     else:
         lr = controls.number_with_slider("η", "lr", DEFAULT_LR, 0.0, LR_MAX, reach, container=box)
-    marks = gd_marks(eigenvalues) if marks is None else marks
-    for column, (label, value, why) in zip(box.columns(len(marks)), marks, strict=True):
-        column.button(
-            label, on_click=_set_lr, args=(value, unit), disabled=not math.isfinite(value), help=why, width="stretch"
-        )
+    marks = lr_marks(eigenvalues, method, beta)
+    for column, mark in zip(box.columns(len(marks)), marks, strict=True):
+        mark_button(column, mark)
     return float(lr)
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from core import toy2d
 from core.quadratic import sample_steps
-from ui.charts import DANGER, NEUTRAL, OKABE_ITO, STABLE_FILL, _named, _time_axis, finish
+from ui.charts import DANGER, NEUTRAL, OKABE_ITO, STABLE_FILL, _named, _time_axis, equal_domain, finish
 from ui.frames import format_number
 
 PATH_POINTS = 600  # GD steps drawn: every step up to PATH_HEAD, then log-spaced up to T
@@ -91,6 +91,7 @@ def minima_frame(radius: float, lr: float) -> pd.DataFrame:
 def _point_columns(points: np.ndarray, radius: float) -> dict:
     x, y = points[:, 0], points[:, 1]
     sharp = x * x + y * y
+    top = toy2d.sharpness(x, y)
     clip = 3.0 * radius
     return {
         "x": np.clip(x, -clip, clip),
@@ -98,9 +99,11 @@ def _point_columns(points: np.ndarray, radius: float) -> dict:
         "xₜ": [format_number(float(v)) for v in x],
         "yₜ": [format_number(float(v)) for v in y],
         "L": [format_number(float(v)) for v in toy2d.loss(x, y)],
-        "sharpness": np.clip(sharp, SHARPNESS_FLOOR, None),
+        # λ_max(∇²L) is the sharpness everywhere; x² + y² equals it only on the minima (a hint).
+        "sharpness": np.clip(top, SHARPNESS_FLOOR, None),
+        "hint": np.clip(sharp, SHARPNESS_FLOOR, None),
         "x² + y²": [format_number(float(v)) for v in sharp],
-        "λ_max": [format_number(float(v)) for v in toy2d.sharpness(x, y)],
+        "λ_max": [format_number(float(v)) for v in top],
     }
 
 
@@ -159,21 +162,13 @@ def _point_tooltip(time_title: str = "t (GD step, or flow time)") -> list:
     ]
 
 
-def _equal_domain(radius: float, along: str, across: str) -> alt.Scale:
-    """[−R, R] on the shorter side of the plot, stretched on the longer one so that one unit is
-    as long on both axes whatever width the page gives the chart (Vega's width/height signals)."""
-    r = f"{float(radius):.12g}"
-    grow = f"max(1, {along} / max({across}, 1))"
-    return alt.Scale(domain=alt.ExprRef(f"[-{r} * {grow}, {r} * {grow}]"), nice=False, zero=False)
-
-
 def toy_plane_chart(big: bool = False, radius: float = 4.0):
     """The (x, y) plane with equal units on both axes, at least [−radius, radius]²: grey level
     sets of L, the minima xy = 1 coloured by sharpness (the stable part thick), the GD path
     (points joined) and the gradient-flow path (dashed) from the same start, and the start and
     end points. radius is a layout option (the page rounds it to a multiple of 0.5)."""
-    x = alt.X("x:Q", title="x", scale=_equal_domain(radius, "width", "height"), axis=alt.Axis(tickMinStep=1))
-    y = alt.Y("y:Q", title="y", scale=_equal_domain(radius, "height", "width"), axis=alt.Axis(tickMinStep=1))
+    x = alt.X("x:Q", title="x", scale=equal_domain(radius, "width", "height"), axis=alt.Axis(tickMinStep=1))
+    y = alt.Y("y:Q", title="y", scale=equal_domain(radius, "height", "width"), axis=alt.Axis(tickMinStep=1))
     levels = (
         _named("levels")
         .mark_line(color=NEUTRAL, opacity=0.55, strokeWidth=1.5 if big else 1, clip=True)
@@ -265,10 +260,11 @@ TOY_SHARPNESS_DATA = ("paths", "rules")
 
 
 def toy_sharpness_chart(big: bool = False, symlog: bool = False, log_y: bool = False):
-    """x_t² + y_t² along the GD path against t, over the stable band below 2/η (a dashed rule)
-    and gradient flow's final sharpness (a dotted rule)."""
+    """λ_max(∇²L) along the GD path against t (x_t² + y_t², its value on the minima, thin and
+    dashed as a hint), over the stable band below 2/η (a dashed rule) and gradient flow's final
+    sharpness (a dotted rule)."""
     y_scale = alt.Scale(type="log", nice=False) if log_y else alt.Scale(zero=True, nice=True)
-    y_title = "sharpness xₜ² + yₜ²" + (" (log)" if log_y else "")
+    y_title = "sharpness λ_max(∇²L)" + (" (log)" if log_y else "")
     time = _time_axis(symlog)
     if symlog:  # a symlog axis left alone labels only its ends
         time = time.axis(values=TIME_TICKS, format=",d", grid=True)
@@ -294,6 +290,12 @@ def toy_sharpness_chart(big: bool = False, symlog: bool = False, log_y: bool = F
             tooltip=_point_tooltip(),
         )
     )
+    hint = (
+        _named("paths")
+        .transform_filter(alt.datum.path == PATHS[0])
+        .mark_line(color=GD_COLOR, strokeWidth=1.5 if big else 1, strokeDash=[3, 3], opacity=0.6)
+        .encode(x=time, y=alt.Y("hint:Q", scale=y_scale), tooltip=_point_tooltip())
+    )
     rules = (
         _named("rules")
         .mark_rule(strokeWidth=3 if big else 2)
@@ -310,4 +312,4 @@ def toy_sharpness_chart(big: bool = False, symlog: bool = False, log_y: bool = F
             tooltip=[alt.Tooltip("label:N", title="rule"), alt.Tooltip("exact:N", title="value")],
         )
     )
-    return finish(alt.layer(band, rules, line), big, height=360, legend_bottom=True)
+    return finish(alt.layer(band, rules, hint, line), big, height=360, legend_bottom=True)

@@ -1,16 +1,35 @@
 """Quadratic explorer: what GD does in every eigendirection of A, for the spectrum and η chosen."""
 
+import functools
 import math
 
 import numpy as np
 import streamlit as st
 
 from core import quadratic as q
-from ui import charts, controls, frames, sidebar
+from ui import charts, controls, frames, live, sidebar
 from ui.frames import format_number
 from ui.routing import ensure_app_router
+from ui.style import presenting
 
 ensure_app_router()
+
+LIVE_STATE = "_live_eta"  # {"spec": η in the chart's spec, "shown": η on screen, "seq": chart generation}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _live_frames(eigenvalues, theta0, steps, eps, top):
+    return frames.live_frames(eigenvalues, theta0, steps, eps, top)
+
+
+def _sync_from_live(key: str, unit: float) -> None:
+    """The live η was released: it becomes the sidebar's η (and so the URL's `lr` and the metrics)."""
+    value = live.eta_value(st.session_state[key].selection)
+    if value is None or LIVE_STATE not in st.session_state:
+        return
+    value = min(value, sidebar.LR_MAX)
+    st.session_state[LIVE_STATE] = {**st.session_state[LIVE_STATE], "shown": value}
+    sidebar.set_lr(value, unit)
 
 st.title("Quadratic explorer")
 st.caption("L(θ) = ½ θᵀAθ. Gradient descent multiplies eigen-coordinate i by 1 − ηλᵢ at every step.")
@@ -73,60 +92,63 @@ else:
 
 symlog = steps > 200  # a log-like time axis keeps the first steps visible when T is large
 n = eigenvalues.size
-st.subheader("Every eigendirection: |θ̃ₜ,ᵢ| against t")
-lines, envelope = frames.decay_frames(eigenvalues, lr, theta0, steps)
-drawn = "all" if n <= 20 else f"{lines['direction'].nunique()} of {n:,}"
-charts.show(
-    charts.decay_chart,
-    {"lines": lines, "envelope": envelope},
-    key="decay",
-    # Alt texts name no η: a chart whose element changes is re-embedded instead of updated in place.
-    alt_text=f"Log-scale magnitude of {drawn} eigen-coordinates of gradient descent against the step.",
-    symlog=symlog,
-)
-st.caption(
-    (
-        f"All {n} directions drawn."
-        if n <= 20
-        else f"{drawn} directions drawn (λ_min, λ_max and evenly spaced quantiles); the grey band spans all of them."
+views = live.visible_views()
+if views:
+    st.subheader("Drag η: every picture and the read-out follow in your browser")
+    # The spec keeps the η it was built with while the live slider moves it (a changed spec is
+    # re-embedded: a visible redraw); only a sidebar change of η writes a new one (and a new key,
+    # so Streamlit does not restore the old slider position into the new chart).
+    state = st.session_state.get(LIVE_STATE)
+    if state is None or not math.isclose(lr, state["shown"], rel_tol=1e-12, abs_tol=0.0):
+        state = {"spec": lr, "shown": lr, "seq": 0 if state is None else state["seq"] + 1}
+        st.session_state[LIVE_STATE] = state
+    top = frames.scrubber_range(eigenvalues, state["spec"])["bind"]["max"]
+    live_band = frames.uniform_start(theta0)
+    live_loss = n <= frames.LIVE_ALL
+    datasets = _live_frames(eigenvalues, theta0, steps, eps, top)
+    datasets = {"lines": datasets.pop("rows"), **datasets}
+    if not live_band:
+        datasets["band"] = frames.band_frame(eigenvalues, lr, theta0, steps)
+    if not live_loss:
+        datasets["loss"] = frames.server_loss_frame(eigenvalues, lr, theta0, steps)
+    spec = live.spec(
+        presenting(),
+        symlog,
+        live_band,
+        live_loss,
+        views,
+        live.visible_readout(),
+        state["spec"],
+        top,
+        controls.visible("lr") and controls.visible("live"),
     )
-    + " Dashed: directions with |1 − ηλᵢ| > 1. "
-    + charts.LOG_CLIP_NOTE
-)
-
-left, right = st.columns(2, gap="large")
-with left:
-    st.subheader("Stability boundary: |1 − ηλ| against λ")
-    curve, points = frames.stability_v_frames(eigenvalues, lr)
-    charts.show(
-        charts.stability_v_chart,
-        {"curve": curve, "points": points},
-        params={"eta": frames.scrubber_range(eigenvalues, lr)},
-        key="stability_v",
-        alt_text=f"The V |1 − ηλ| against λ with the {n:,} eigenvalues on it and the edge λ = 2/η.",
+    key = f"live_{state['seq']}"
+    unit = eta_max if math.isfinite(eta_max) else 1.0
+    drawn = "all" if n <= frames.LIVE_ALL else f"{min(n, frames.LIVE_ALL)} of {n:,}"
+    live.show(
+        spec,
+        datasets,
+        key=key,
+        # Alt texts name no η: a chart whose element changes is re-embedded instead of updated in place.
+        alt_text=(
+            f"Live η: a read-out of the rate and verdict, log-scale magnitudes of {drawn} eigen-coordinates "
+            f"against the step, the V |1 − ηλ| against λ with the {n:,} eigenvalues, the shrink factors against "
+            "η and the loss, all recomputed in the browser as the η slider moves."
+        ),
+        on_select=functools.partial(_sync_from_live, key, unit),
     )
-    st.caption(
-        "Directions inside the green band (|1 − ηλ| < 1) shrink; right of the dashed line λ = 2/η they blow up. "
-        "The slider under the chart scrubs η in your browser, instantly; the sidebar's η sets where it starts."
-    )
-with right:
-    st.subheader("Shrink factors |1 − ηλᵢ| against η")
-    f_lines, f_rules = frames.factor_vs_lr_frames(eigenvalues, lr)
-    charts.show(
-        charts.factor_vs_lr_chart,
-        {"lines": f_lines, "rules": f_rules},
-        key="factors",
-        alt_text="|1 − ηλᵢ| against η for representative eigenvalues, with marks at η_max, η* and the sidebar's η.",
-    )
-    st.caption("Each V is one eigenvalue. η_max is where the steepest V leaves the band; η* balances the extremes.")
-
-st.subheader("Loss L(θₜ)")
-charts.show(
-    charts.loss_chart,
-    {"loss": frames.loss_frame(eigenvalues, lr, theta0, steps)},
-    key="loss",
-    alt_text="Loss of gradient descent on a log scale against the step.",
-    symlog=symlog,
-)
+    notes = [
+        f"All {n} directions drawn." if n <= frames.LIVE_ALL
+        else f"{drawn} directions drawn (λ_min, λ_max and evenly spaced quantiles); the grey band spans all of them.",
+        "Dashed: directions with |1 − ηλᵢ| > 1.",
+        charts.LOG_CLIP_NOTE + " A red triangle marks where a direction passes the clip (labelled “< 1e-30”).",
+        "Drag the η slider under the charts: every picture and the read-out are recomputed in your browser; when "
+        "you let go, the sidebar's η, the metrics above and the link follow. The sidebar's η moves the slider.",
+    ]
+    if not live_band:
+        notes.append("Your start has unequal |θ̃₀,ᵢ|: the band is computed on the server and drawn once η is released.")
+    if not live_loss:
+        notes.append(f"With n = {n:,} > {frames.LIVE_ALL} the loss is summed on the server: drawn once η is released.")
+    st.caption(" ".join(notes))
 
 controls.share_link()

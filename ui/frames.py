@@ -333,3 +333,105 @@ def momentum_error_frame(eigenvalues, lr, beta, theta0, steps, method, gd_lr=Non
 
 
 METHOD_LABELS = {"gd": "gradient descent", "heavy_ball": "heavy ball", "nesterov": "Nesterov"}
+
+
+# ---- the quadratic page's live charts (η recomputed in the browser) ------------------------
+
+LIVE_ALL = 20  # up to this n every direction is a line, so the browser can sum the loss exactly
+BLOWUP_LOG10 = math.log10(q.BLOWUP_FACTOR)
+
+
+def live_frames(eigenvalues, theta0, steps, eps, eta_top) -> dict[str, pd.DataFrame]:
+    """Everything the live quadratic chart needs that does not depend on η, bounded whatever n:
+
+    rows: the sampled steps × the representative directions (≤ 20 × 150), with log10|θ̃₀,ᵢ| and
+      its sign, from which the browser computes log10|θ̃ₜ,ᵢ| = t·log10|1 − ηλᵢ| + log10|θ̃₀,ᵢ|;
+    dirs: every direction (kind 0: i, λ, excited, log10|θ̃₀,ᵢ|), the sampled steps (kind 1) and one
+      row of constants (kind 2: η_max, ε): the verdict, the rate and the band aggregate over them;
+    points: ≤ 1,000 eigenvalues for the V; vgrid: the V's λ range; flines: |1 − ηλᵢ| against η
+      for ≤ 12 λᵢ; freps: those λᵢ; marks: η_max and η*.
+    """
+    lam = np.asarray(eigenvalues, dtype=np.float64)
+    theta0 = np.broadcast_to(np.asarray(theta0, dtype=np.float64), lam.shape)
+    t = q.sample_steps(steps)
+    reps = q.representative_directions(lam, LIVE_ALL)
+    excited = theta0 != 0
+    with np.errstate(divide="ignore"):
+        log0 = np.where(excited, np.log10(np.abs(np.where(excited, theta0, 1.0))), 0.0)
+    n_t, n_r = t.size, reps.size
+    rows = pd.DataFrame(
+        {
+            "t": np.repeat(t, n_r).astype(np.int32),
+            "direction": np.tile(reps + 1, n_t).astype(np.int32),
+            "λ": np.tile(lam[reps], n_t),
+            "log0": np.tile(log0[reps], n_t),
+            "s0": np.tile(np.sign(theta0[reps]), n_t).astype(np.int8),
+            "z": np.tile(~excited[reps], n_t).astype(np.int8),
+        }
+    )
+    eta_max = q.max_stable_lr(lam)
+    eta_opt = q.optimal_lr(lam)
+    dirs = pd.DataFrame(
+        {
+            "kind": np.concatenate([np.zeros(lam.size), np.ones(n_t), [2]]).astype(np.int8),
+            "i": np.concatenate([np.arange(1, lam.size + 1), np.zeros(n_t), [0]]).astype(np.int32),
+            "λ": np.concatenate([lam, np.zeros(n_t), [0.0]]),
+            "ex": np.concatenate([excited, np.zeros(n_t), [0]]).astype(np.int8),
+            "log0": np.concatenate([log0, np.zeros(n_t), [0.0]]),
+            "t": np.concatenate([np.zeros(lam.size), t, [0]]).astype(np.int32),
+            # η_max = ∞ (no λ > 0) travels as 0: chart data holds finite numbers only.
+            "em": np.concatenate([np.zeros(lam.size + n_t), [eta_max if math.isfinite(eta_max) else 0.0]]),
+            "eps": np.concatenate([np.zeros(lam.size + n_t), [float(eps)]]),
+        }
+    )
+    lam_top = float(lam.max())
+    lo = min(float(lam.min()), 0.0) * 1.15
+    hi = max(lam_top * 1.6, 1e-300)
+    vgrid = pd.DataFrame({"k": [0, 1, 2], "lo": lo, "hi": hi})
+    grid = np.linspace(0.0, eta_top, 121)
+    freps = q.representative_directions(lam, 12)
+    f = np.abs(1 - np.outer(grid, lam[freps]))
+    flines = pd.DataFrame(
+        {
+            "η": np.repeat(grid, freps.size),
+            "λ": np.tile(lam[freps], grid.size),
+            "|1 − ηλ|": np.minimum(f, FACTOR_CLIP).ravel(),
+        }
+    )
+    marks = pd.DataFrame(
+        [
+            {"η": v, "label": name, "value": format_number(v)}
+            for name, v in (("η_max", eta_max), ("η*", eta_opt))
+            if math.isfinite(v) and v <= eta_top
+        ]
+        or [{"η": 0.0, "label": "none", "value": ""}]
+    )
+    return {
+        "rows": rows,
+        "dirs": dirs,
+        "points": pd.DataFrame({"λ": lam[spectrum_sample(lam)]}),
+        "vgrid": vgrid,
+        "flines": flines,
+        "freps": pd.DataFrame({"λ": lam[freps]}),
+        "marks": marks,
+    }
+
+
+def uniform_start(theta0) -> bool:
+    """Every excited direction starts at the same |θ̃₀,ᵢ|: then the band over all n directions is
+    max/min of t·log10|1 − ηλᵢ| plus one constant, which the browser aggregates exactly."""
+    mags = np.abs(np.asarray(theta0, dtype=np.float64))
+    mags = mags[mags != 0]
+    return mags.size == 0 or bool(np.all(mags == mags[0]))
+
+
+def band_frame(eigenvalues, lr, theta0, steps) -> pd.DataFrame:
+    """The band over all n directions at one η (the server's, for a start the browser cannot
+    aggregate exactly): t, lowest, highest, and the η it was computed for."""
+    _, envelope = decay_frames(eigenvalues, lr, theta0, steps)
+    return envelope.drop(columns="n").assign(eta=float(lr))
+
+
+def server_loss_frame(eigenvalues, lr, theta0, steps) -> pd.DataFrame:
+    """The loss at one η (n > LIVE_ALL: summed on the server), with the η it was computed for."""
+    return loss_frame(eigenvalues, lr, theta0, steps).assign(eta=float(lr))

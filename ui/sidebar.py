@@ -123,6 +123,12 @@ def _set_lr(value: float, unit: float, extra: dict) -> None:
         st.session_state["lr"] = value
 
 
+def set_lr(value: float, unit: float) -> None:
+    """Set the sidebar's η from elsewhere (the live η's release), in whichever unit it is entered;
+    call from a callback, before the widgets are drawn. unit: η_max (1 when it is infinite)."""
+    _set_lr(min(max(float(value), 0.0), LR_MAX), unit, {})
+
+
 # η_max of each method in terms of λ_max (theory.md §3–4): one meaning of "η_max" per method.
 EDGE_FORMULA = {"gd": "2/λ_max", "heavy_ball": "(2 + 2β)/λ_max", "nesterov": "(2 + 2β)/((1 + 2β)λ_max)"}
 

@@ -1,5 +1,7 @@
 """Home: the argument of theory.md §1–3, the Edge of Stability in two paragraphs, a live example."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from core import quadratic as q
@@ -84,6 +86,9 @@ with right:
     )
 
 st.divider()
+# The derivations ship with the app (docs/theory.md, the file the code cites): readable on a hosted copy too.
+with st.expander("Every formula on these pages, derived (docs/theory.md)", icon=":material/menu_book:"):
+    st.markdown((Path(__file__).resolve().parent.parent / "docs" / "theory.md").read_text(encoding="utf-8"))
 st.subheader("Credits and further reading")
 st.markdown(
     "- J. Cohen, S. Kaur, Y. Li, J. Z. Kolter, A. Talwalkar, *Gradient Descent on Neural Networks Typically Occurs "

@@ -1,14 +1,32 @@
 """Home: the argument of theory.md §1–3, the Edge of Stability in two paragraphs, a live example."""
 
+import functools
 from pathlib import Path
 
 import streamlit as st
 
 from core import quadratic as q
-from ui import charts, controls, frames
+from ui import controls, frames, live
 from ui.routing import ensure_app_router
+from ui.style import presenting
 
 ensure_app_router()
+
+HOME_STATE = "_live_hx"
+
+
+def _sync_from_live(key: str) -> None:
+    """The live ηλ was released: it becomes the slider's value (and the URL's `hx`)."""
+    selection = st.session_state[key].selection
+    try:
+        value = float(selection["hx"][0]["hx"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return
+    if not 0.0 <= value <= 2.5 or HOME_STATE not in st.session_state:
+        return
+    value = round(value, 10)
+    st.session_state[HOME_STATE] = {**st.session_state[HOME_STATE], "shown": value}
+    st.session_state["hx"] = value
 
 st.title("Why gradient descent needs η < 2/λ_max")
 st.caption("Loss convention everywhere in this app: L(θ) = ½ θᵀAθ (with the ½, so ∇²L = A).")
@@ -36,9 +54,13 @@ with left:
         "The Q's cancel by orthogonality. Each direction is multiplied by the factor rᵢ = 1 − ηλᵢ at every step: "
         "it shrinks when |rᵢ| < 1, flips sign each step when rᵢ < 0, and blows up when |rᵢ| > 1."
     )
-    st.markdown("**3. The largest stable learning rate.** Convergence in every direction needs |1 − ηλᵢ| < 1, i.e.")
+    st.markdown(
+        "**3. The largest stable learning rate.** Convergence in every direction needs |1 − ηλᵢ| < 1. For every "
+        "λᵢ > 0 that means 0 < η < 2/λᵢ (A is only positive *semi*-definite: a direction with λᵢ = 0 has "
+        "1 − ηλᵢ = 1 and never moves, whatever η). So, over the λᵢ > 0,"
+    )
     st.latex(
-        r"0 < \eta < \frac{2}{\lambda_i}\ \ \text{for all } i"
+        r"0 < \eta < \frac{2}{\lambda_i}\ \ \text{for every } \lambda_i > 0"
         r"\quad\Longleftrightarrow\quad \eta < \eta_{\max} = \frac{2}{\lambda_{\max}} ."
     )
     st.markdown(
@@ -66,13 +88,28 @@ with right:
     st.subheader("Try it: one direction, λ = 1")
     eta = controls.slider("η·λ (= η here)", "hx", 0.0, 2.5, 0.5, step=0.05)
     controls.show_notices()
-    frame = frames.one_direction_frame(eta)
-    charts.show(
-        charts.one_direction_chart,
-        {"theta": frame},
-        key="home_example",
-        alt_text=f"θ_t for 20 steps at ηλ = {eta:g}: {q.regimes([1.0], eta)[0]}.",
-    )
+    # The example is live: its own slider recomputes it in the browser; on release the value comes
+    # back here (the sidebar-free twin of the quadratic page's live η). A change of the slider above
+    # writes a new spec (and key); the live slider's own reruns keep the spec byte-identical.
+    state = st.session_state.get(HOME_STATE)
+    if state is None or eta != state["shown"]:
+        state = {"spec": eta, "shown": eta, "seq": 0 if state is None else state["seq"] + 1}
+        st.session_state[HOME_STATE] = state
+    key = f"home_example_{state['seq']}"
+    if controls.visible("home_example"):
+        full = dict(live.home_spec(presenting(), state["spec"], controls.visible("hx")))
+        full["datasets"] = {"theta": frames.one_direction_frame(eta)[["t"]]}
+        full["usermeta"] = {"embedOptions": {"renderer": "svg"}}
+        st.vega_lite_chart(
+            full,
+            key=key,
+            width="stretch",
+            alt="θ_t for 20 steps of one direction with λ = 1, recomputed in the browser as its ηλ slider moves.",
+            on_select=functools.partial(_sync_from_live, key),
+            selection_mode=["hx"],
+        )
+        st.caption("Drag the slider under the chart: the line and its regime follow in your browser; the slider above "
+                   "follows when you let go (and the link, `hx`).")
     st.markdown(f"**{q.regimes([1.0], eta)[0]}**: r = 1 − ηλ = {1 - eta:.3g}.")
     st.markdown(
         "| ηλ | what happens |\n|---|---|\n| 0 … 1 | smooth decay |\n| 1 | solved in one step |\n"

@@ -565,3 +565,53 @@ def visible_views() -> tuple[str, ...]:
 
 def visible_readout() -> tuple[str, ...]:
     return tuple(k for k in READOUT if controls.visible(k) and (k != "lr_m" or controls.visible("lr")))
+
+
+# ---- the home page's one-direction example ------------------------------------------------
+
+HOME_REGIME = (
+    "datum.r == 1 ? 'frozen (η = 0)' : datum.r > 0 ? 'monotone decay' : datum.r == 0 ? 'solved in one step' : "
+    "datum.r > -1 ? 'zig-zag decay' : datum.r == -1 ? 'oscillates forever' : 'oscillating blow-up'"
+)
+
+
+@functools.lru_cache(maxsize=16)
+def home_spec(big: bool, eta: float, slider: bool) -> dict:
+    """θₜ = (1 − ηλ)ᵗ θ₀ for λ = θ₀ = 1, t = 0…20, with η (= ηλ) from a live slider over [0, 2.5];
+    the regime (core.quadratic.regimes) written above the line, both recomputed in the browser."""
+    bind = {"bind": alt.binding_range(min=0, max=2.5, step=0.05, name="η·λ (live, drag me) ")} if slider else {}
+    selection = alt.selection_point(name="hx", fields=["hx"], value=[{"hx": eta}], on="none", clear=False, **bind)
+    h = f"(isValid(hx.hx) ? hx.hx : {eta!r})"
+    y_scale = alt.Scale(domain=[-2.2, 2.2], clamp=True, nice=False)
+    src = _calc(
+        _named("theta"),
+        {
+            "r": f"1 - {h}",
+            "lm": f"datum.t == 0 ? 0 : datum.t * {_log10('abs(datum.r)')}",
+            "sg": "datum.t % 2 == 1 && datum.r < 0 ? -1 : 1",
+            **_exact("datum.lm", "datum.sg"),
+            "θ": "datum.sg * pow(10, min(datum.lm, 6))",  # drawn within ±1e6, as before; exact in the tooltip
+        },
+    )
+    line = src.mark_line(point=True, strokeWidth=3 if big else 2, color=OKABE_ITO[0], clip=True).encode(
+        x=alt.X("t:Q", title="step t"),
+        y=alt.Y("θ:Q", title="θₜ = (1 − ηλ)ᵗ θ₀", scale=y_scale),
+        tooltip=[alt.Tooltip("t:Q", title="step"), alt.Tooltip("exact:N", title="θₜ")],
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#666666").encode(y="y:Q")
+    regime = (
+        _named("theta")
+        .transform_filter("datum.t == 0")
+        .transform_calculate(r=f"1 - {h}")
+        .transform_calculate(text=f"({HOME_REGIME}) + ' (r = ' + format(datum.r, '.3~g') + ')'")
+        .mark_text(align="left", x=4, y=-12, fontWeight="bold", fontSize=18 if big else 13)
+        .encode(text="text:N")
+    )
+    font = 18 if big else 13
+    chart = (
+        alt.layer(zero, line, regime)
+        .add_params(selection)
+        .properties(width="container", height=int(260 * (1.25 if big else 1)))
+        .configure_axis(labelFontSize=font, titleFontSize=font + 1, grid=True)
+    )
+    return chart.to_dict()

@@ -21,7 +21,8 @@ THRESHOLD_FORMULA = {"gd": "2/η", "heavy_ball": "(2 + 2β)/η", "nesterov": "(2
 # Gradient-flow time one step covers (core.training.flow_time).
 FLOW_TIME_FORMULA = {"gd": "η·t", "heavy_ball": "η·t/(1 − β)", "nesterov": "η·t/(1 − β)"}
 LOSS_FORMULA = {"mse": "(1/2n)Σ‖f − y‖²", "ce": "mean cross-entropy"}
-FLOW_MARKS = ("S reaches the threshold", "GD departs (10× the distance at the crossing)")
+# Where S first reaches the threshold, and where the distance to the flow is 10× its level there.
+FLOW_MARKS = ("S reaches the threshold", "GD departs (10×)")
 
 
 def run_label(lr, run: dict | None = None) -> str:
@@ -158,9 +159,12 @@ def flow_distance_frames(distance: dict, run: dict, lr: float) -> tuple[pd.DataF
     frame = pd.DataFrame({"step": distance["step"][idx], "distance": distance["relative"][idx], "run": run_label(lr)})
     cross = crossing_step(run)
     depart = tr.departure_step(distance, cross)
-    marks = [(cross, FLOW_MARKS[0], 12), (depart, FLOW_MARKS[1], 32)]
-    rows = [{"step": step, "label": label, "y": y} for step, label, y in marks if step is not None]
-    return frame, pd.DataFrame(rows, columns=["step", "label", "y"])
+    rows = [
+        {"step": step, "label": label}
+        for step, label in zip((cross, depart), FLOW_MARKS, strict=True)
+        if step is not None
+    ]
+    return frame, pd.DataFrame(rows, columns=["step", "label"])
 
 
 def rate_map_path_frame(runs: dict[float, dict], beta: float, method: str) -> pd.DataFrame:
@@ -226,7 +230,7 @@ def sharpness_chart(big: bool = False):
 def normalised_chart(big: bool = False):
     """η·S (and η·λ_k) against step on the quadratic explorer's axis: the band 0 < ηλ < 2 where a
     quadratic direction shrinks, the line at 2 where it stops."""
-    y = alt.Y("ηλ:Q", title="2λ/threshold (= η·λ for GD; edge at 2)", scale=alt.Scale(domainMin=0))
+    y = alt.Y("ηλ:Q", title="2λ/threshold (η·λ for GD)", scale=alt.Scale(domainMin=0))
     band = (
         alt.Chart(pd.DataFrame({"y0": [0.0], "y1": [2.0]}))
         .mark_rect(color=STABLE_FILL, opacity=0.1)
@@ -316,14 +320,13 @@ def flow_distance_chart(big: bool = False):
         .mark_rule(strokeDash=[6, 4], strokeWidth=3 if big else 2)
         .encode(x="step:Q", color=mark_color)
     )
-    text = (
+    # The crossing's label left of its rule, the departure's right of its own: they never overlap.
+    text = [
         _named("crossing")
-        .mark_text(align="left", dx=6, fontWeight="bold")
-        .encode(
-            x="step:Q",
-            y=alt.Y("y:Q", scale=None),
-            text="label:N",
-            color=mark_color,
-        )
-    )
-    return finish(alt.layer(line, rule, text), big, height=260)
+        .transform_filter(alt.datum.label == label)
+        .mark_text(align=align, dx=dx, y=y, fontWeight="bold")
+        .encode(x="step:Q", text="label:N", color=mark_color)
+        # The departure's label low, under the jump of the distance it marks.
+        for label, align, dx, y in ((FLOW_MARKS[0], "right", -6, 14), (FLOW_MARKS[1], "left", 6, 230))
+    ]
+    return finish(alt.layer(line, rule, *text), big, height=260)

@@ -7,20 +7,27 @@ page can show it as it is. Parsing uses float() on each cell: no eval, no pickle
 
 from __future__ import annotations
 
+import functools
+import gzip
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 from numpy.polynomial import chebyshev
 
-DATASETS = ("gaussian", "teacher", "chebyshev", "spirals")
+DATASETS = ("gaussian", "teacher", "chebyshev", "spirals", "digits")
 MAX_SAMPLES = 2_000
+DIGITS_IMAGES = 1_797
+DIGITS_CLASSES = 10
 MAX_FEATURES = 64  # columns of a CSV, targets included
 MAX_CSV_CHARS = 4_000_000  # 2,000 rows × 64 cells × ~30 characters, with room to spare
 
-_INPUT_DIM = {"gaussian": 8, "teacher": 8, "chebyshev": 1, "spirals": 2}
-_OUTPUT_DIM = {"gaussian": 1, "teacher": 1, "chebyshev": 1, "spirals": 2}
-_LOSS = {"gaussian": "mse", "teacher": "mse", "chebyshev": "mse", "spirals": "ce"}
-_STREAM = {"gaussian": 1, "teacher": 2, "chebyshev": 3, "spirals": 4}  # network.init_params uses 0
+_INPUT_DIM = {"gaussian": 8, "teacher": 8, "chebyshev": 1, "spirals": 2, "digits": 64}
+_OUTPUT_DIM = {"gaussian": 1, "teacher": 1, "chebyshev": 1, "spirals": 2, "digits": DIGITS_CLASSES}
+# digits: mse on one-hot targets, as Cohen et al. (2021) train their CIFAR-10 subsets
+_LOSS = {"gaussian": "mse", "teacher": "mse", "chebyshev": "mse", "spirals": "ce", "digits": "mse"}
+_STREAM = {"gaussian": 1, "teacher": 2, "chebyshev": 3, "spirals": 4, "digits": 5}  # network.init_params uses 0
 
 
 def _check_name(name: str) -> None:
@@ -34,9 +41,11 @@ def input_dim(name: str) -> int:
     return _INPUT_DIM[name]
 
 
-def output_dim(name: str) -> int:
-    """k, the number of target columns of the named dataset (classes for spirals)."""
+def output_dim(name: str, classes: int | None = None) -> int:
+    """k, the number of target columns of the named dataset (classes for spirals and digits)."""
     _check_name(name)
+    if name == "digits" and classes is not None:
+        return _check_classes(classes)
     return _OUTPUT_DIM[name]
 
 
@@ -46,15 +55,25 @@ def default_loss(name: str) -> str:
     return _LOSS[name]
 
 
-def make(name: str = "gaussian", n_samples: int = 128, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(X, y) with X of shape (n, input_dim(name)) and y of shape (n, output_dim(name)).
+def make(
+    name: str = "gaussian", n_samples: int = 128, seed: int = 0, classes: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) with X of shape (n, input_dim(name)) and y of shape (n, output_dim(name, classes)).
 
     gaussian:  x ~ N(0, I_8),  y ~ N(0, 1) independent of x (pure memorisation)
     teacher:   x ~ N(0, I_8),  y = w₂ᵀ tanh(W₁ᵀx + b₁), a fixed random 8-16-1 tanh network (var y ≈ 1)
     chebyshev: x ~ U[−1, 1],   y = ½ (T₃(x) + T₅(x))
     spirals:   two interleaved spirals in R², y one-hot (n, 2); class 1 is class 0 turned by π
+    digits:    n of the 1,797 8 × 8 handwritten digits (UCI, as bundled in scikit-learn) whose label is
+               below `classes` (default 10), a seeded subset; pixels / 16 in [0, 1], then each pixel
+               centred on its subset mean; y one-hot (n, classes)
+    classes is for digits only.
     """
     _check_name(name)
+    if name == "digits":
+        return _digits(n_samples, seed, DIGITS_CLASSES if classes is None else classes)
+    if classes is not None:
+        raise ValueError(f"classes = {classes!r} is for the digits only: the {name} set has its own targets.")
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
         raise ValueError(f"n_samples = {n_samples!r}: give a whole number from 1 to {MAX_SAMPLES:,}.")
     if not 1 <= n_samples <= MAX_SAMPLES:
@@ -83,6 +102,61 @@ def make(name: str = "gaussian", n_samples: int = 128, seed: int = 0) -> tuple[n
     angle = 3.0 * math.pi * t + math.pi * labels
     X = np.column_stack([t * np.cos(angle), t * np.sin(angle)]) * 2.0 + 0.05 * rng.standard_normal((n, 2))
     return X, np.eye(2)[labels]
+
+
+# ---------------------------------------------------------------- digits (real data, offline)
+
+
+def _check_classes(classes) -> int:
+    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or not 2 <= classes <= DIGITS_CLASSES:
+        raise ValueError(f"classes = {classes!r}: give a whole number of digit classes from 2 to {DIGITS_CLASSES}.")
+    return int(classes)
+
+
+def _digits_file() -> Path:
+    """scikit-learn's bundled copy of the UCI digits, found without importing scikit-learn (≈ 2 s)."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError("The digits need the scikit-learn package (pip install -r requirements.txt).")
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "digits.csv.gz"
+    if not path.is_file():
+        raise ValueError(f"The digits file is missing from the scikit-learn package: {path.name} not found.")
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def digits_raw() -> tuple[np.ndarray, np.ndarray]:
+    """All 1,797 images as (pixels (1797, 64) with values 0 … 16, labels (1797,) 0 … 9), read once and cached.
+
+    The file ships inside scikit-learn's wheel (the same one load_digits reads): no network, ever.
+    The returned arrays are read-only, so the cached copy cannot be edited by a caller.
+    """
+    with gzip.open(_digits_file(), "rt") as handle:
+        table = np.loadtxt(handle, delimiter=",", dtype=np.float64)
+    if table.shape != (DIGITS_IMAGES, 65):
+        raise ValueError(f"The digits file has shape {table.shape}: expected ({DIGITS_IMAGES}, 65).")
+    pixels, labels = table[:, :-1].copy(), table[:, -1].astype(np.int64)
+    pixels.flags.writeable = False
+    labels.flags.writeable = False
+    return pixels, labels
+
+
+def _digits(n_samples, seed, classes) -> tuple[np.ndarray, np.ndarray]:
+    classes = _check_classes(classes)
+    pixels, labels = digits_raw()
+    pool = np.flatnonzero(labels < classes)
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or not 1 <= n_samples <= len(pool):
+        raise ValueError(
+            f"n_samples = {n_samples!r}: the digits 0–{classes - 1} have {len(pool):,} images; give a whole number "
+            f"from 1 to {len(pool):,} (or more classes)."
+        )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed = {seed!r}: give a whole number ≥ 0.")
+    rng = np.random.default_rng([int(seed), _STREAM["digits"]])
+    chosen = np.sort(rng.choice(pool, size=int(n_samples), replace=False))
+    X = pixels[chosen] / 16.0
+    X -= X.mean(axis=0)  # centred: each pixel's mean over the subset is 0
+    return X, np.eye(classes)[labels[chosen]]
 
 
 # ---------------------------------------------------------------- CSV

@@ -8,11 +8,23 @@
 All start at rest (θ_{−1} = θ_0) from network.init_params(widths, seed). Sharpness
 S(θ) = λ_max(∇²L(θ)) with L = (1/2n) Σ ‖f − y‖² for mse (the ½ convention: without it every
 sharpness doubles). Edge of Stability: S rises to the threshold, then hovers there.
+
+Beyond full-batch GD (theory.md §7–§8):
+
+    adam:     m_t = β₁m_{t−1} + (1 − β₁)g_t,  v_t = β₂v_{t−1} + (1 − β₂)g_t²,  θ_{t+1} = θ_t − η P_t⁻¹ m_t,
+              P_t = (1 − β₁ᵗ) diag(√(v_t/(1 − β₂ᵗ)) + ε)  (PyTorch's Adam)    threshold (2 + 2β₁)/((1 − β₁)η)
+    rmsprop:  v_t as above,  θ_{t+1} = θ_t − η P_t⁻¹ g_t,  P_t = diag(√v_t + ε)  (PyTorch's RMSprop)  threshold 2/η
+    sgd:      gd or heavy_ball with g_t the gradient of a mini-batch (batch_size < n)
+
+For adam and rmsprop what hovers at the threshold is the preconditioned sharpness λ_max(P_t⁻¹H_t);
+for SGD it is the batch sharpness E_B[g_Bᵀ H_B g_B / ‖g_B‖²]. η may follow a piecewise-constant
+schedule ("0.2 until 500, then 0.1"); the threshold then moves with η_t.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import numpy as np
@@ -21,22 +33,35 @@ from scipy.integrate import solve_ivp
 from core import datasets, network
 from core.sharpness import MAX_K, top_eigenvalues
 
-METHODS = ("gd", "heavy_ball", "nesterov")
+METHODS = ("gd", "heavy_ball", "nesterov", "adam", "rmsprop")
+ADAPTIVE = ("adam", "rmsprop")  # methods with a diagonal preconditioner P_t
+MINI_BATCH_METHODS = ("gd", "heavy_ball")  # the methods that take batch_size < n (SGD, SGD with heavy ball)
 MAX_STEPS = 20_000
 MAX_LR = 1e6
+MAX_EPS = 1.0  # Adam's ε: beyond 1 the preconditioner is ε and Adam is momentum SGD with step η/ε
 DIVERGED_LOSS = 1e12  # a run stops when L(θ_t) is above this or not finite
 CALLBACK_SECONDS = 0.25
 FLOW_DENSE_MAX_PARAMS = 1_500  # above this, gradient flow uses RK45: a dense Jacobian would cost too much
+MAX_SCHEDULE_PIECES = 8
+# Batch sharpness is a Monte Carlo mean over fresh batches: at least MIN_BATCHES, then stop when its standard
+# error is below BATCH_REL_SE of the mean, or at MAX_BATCHES (≈ 2 HVP-equivalents of one batch each).
+MIN_BATCHES = 10
+MAX_BATCHES = 100
+BATCH_REL_SE = 0.01
+INTERPOLATION_LOSS = 0.01  # "interpolated": the training loss fell below 1 % of its value at step 0
 
 
-def threshold(lr: float, method: str = "gd", beta: float = 0.0) -> float:
-    """The stability threshold on sharpness: 2/η (gd), (2 + 2β)/η (heavy ball), (2 + 2β)/((1 + 2β)η) (Nesterov)."""
-    if method == "gd":
+def threshold(lr: float, method: str = "gd", beta: float = 0.0, beta1: float = 0.9) -> float:
+    """The stability threshold: 2/η (gd, rmsprop), (2 + 2β)/η (heavy ball), (2 + 2β)/((1 + 2β)η) (Nesterov),
+    (2 + 2β₁)/((1 − β₁)η) (adam; 38/η at β₁ = 0.9). For adam and rmsprop it bounds λ_max(P⁻¹H), not λ_max(H)."""
+    if method in ("gd", "rmsprop"):
         return 2.0 / lr
     if method == "heavy_ball":
         return (2.0 + 2.0 * beta) / lr
     if method == "nesterov":
         return (2.0 + 2.0 * beta) / ((1.0 + 2.0 * beta) * lr)
+    if method == "adam":
+        return (2.0 + 2.0 * beta1) / ((1.0 - beta1) * lr)
     raise ValueError(f"Unknown method {method!r}: choose one of {', '.join(METHODS)}.")
 
 
@@ -64,6 +89,114 @@ def _check_lr(lr) -> float:
     if not (math.isfinite(lr) and 0.0 < lr <= MAX_LR):
         raise ValueError(f"lr = {lr!r}: the learning rate η must satisfy 0 < η ≤ {MAX_LR:g}.")
     return lr
+
+
+def _check_decay(name: str, value, what: str) -> float:
+    """A decay rate β with 0 ≤ β < 1 (β = 1 would never forget; β > 1 would blow up)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} = {value!r}: {what} must be a number with 0 ≤ {name} < 1.") from None
+    if not 0.0 <= value < 1.0:  # also rejects NaN
+        raise ValueError(f"{name} = {value!r}: {what} must satisfy 0 ≤ {name} < 1.")
+    return value
+
+
+def _check_eps(eps) -> float:
+    try:
+        eps = float(eps)
+    except (TypeError, ValueError):
+        raise ValueError(f"eps = {eps!r}: Adam's ε must be a number with 0 < ε ≤ {MAX_EPS:g}.") from None
+    if not 0.0 < eps <= MAX_EPS:
+        raise ValueError(f"eps = {eps!r}: Adam's ε must satisfy 0 < ε ≤ {MAX_EPS:g} (it keeps P⁻¹ finite).")
+    return eps
+
+
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_PIECE = re.compile(rf"^\s*(?:then\s+)?(?P<lr>{_NUMBER})\s*(?:until\s+(?:step\s+)?(?P<until>\d+))?\s*$", re.IGNORECASE)
+SCHEDULE_EXAMPLE = "0.2 until 500, then 0.1"
+
+
+def parse_schedule(text: str) -> tuple[tuple[float, int | None], ...]:
+    """Pieces (η, until) of a piecewise-constant learning rate from text like "0.2 until 500, then 0.1".
+
+    Pieces are separated by commas or semicolons; every piece but the last ends with "until <step>"
+    (η holds for the steps t < step), the last holds to the end (until None). A plain number is a
+    constant η. Steps increase strictly; at most MAX_SCHEDULE_PIECES pieces; each η as in train.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"The schedule must be text like {SCHEDULE_EXAMPLE!r}, got {type(text).__name__}.")
+    if len(text) > 400:
+        raise ValueError(f"The schedule has {len(text):,} characters: at most 400 (e.g. {SCHEDULE_EXAMPLE!r}).")
+    parts = [part for part in re.split(r"[,;]", text) if part.strip()]
+    if not parts:
+        raise ValueError(f"The schedule is empty: write a learning rate, or pieces like {SCHEDULE_EXAMPLE!r}.")
+    if len(parts) > MAX_SCHEDULE_PIECES:
+        raise ValueError(f"The schedule has {len(parts)} pieces: at most {MAX_SCHEDULE_PIECES} are allowed.")
+    pieces, previous = [], 0
+    for i, part in enumerate(parts):
+        match = _PIECE.match(part)
+        shown = repr(part.strip()[:40])
+        if match is None:
+            raise ValueError(
+                f"Schedule piece {i + 1} ({shown}) is not understood: write each piece as a learning rate, "
+                f"then 'until <step>' for all but the last, e.g. {SCHEDULE_EXAMPLE!r}."
+            )
+        lr = float(match["lr"])
+        if not 0.0 < lr <= MAX_LR:
+            raise ValueError(f"Schedule piece {i + 1} ({shown}): the learning rate must satisfy 0 < η ≤ {MAX_LR:g}.")
+        until = None if match["until"] is None else int(match["until"])
+        last = i == len(parts) - 1
+        if until is None and not last:
+            raise ValueError(
+                f"Schedule piece {i + 1} ({shown}) needs 'until <step>': only the last piece runs to the end, "
+                f"e.g. {SCHEDULE_EXAMPLE!r}."
+            )
+        if until is not None and last:
+            raise ValueError(
+                f"Schedule piece {i + 1} ({shown}) is the last one and has no step to run until: drop "
+                f"'until {until}', or add the learning rate that follows, e.g. {SCHEDULE_EXAMPLE!r}."
+            )
+        if until is not None and not previous < until <= MAX_STEPS:
+            raise ValueError(
+                f"Schedule piece {i + 1} ({shown}): its step must be larger than {previous:,} (the one before) "
+                f"and at most {MAX_STEPS:,}."
+            )
+        pieces.append((lr, until))
+        previous = until if until is not None else previous
+    return tuple(pieces)
+
+
+def format_schedule(pieces) -> str:
+    """The text that parse_schedule reads back into `pieces`."""
+    return ", then ".join(f"{float(lr)!r}" + ("" if until is None else f" until {int(until)}") for lr, until in pieces)
+
+
+def learning_rates(lr, steps: int) -> np.ndarray:
+    """η_t for t = 0 … steps (η_t moves θ_t to θ_{t+1}; the last entry is the η in force at the end).
+
+    lr is a number (constant η), schedule text for parse_schedule, or its pieces [(η, until), …, (η, None)].
+    """
+    steps = _check_int("steps", steps, 0, MAX_STEPS)
+    if isinstance(lr, str):
+        pieces = parse_schedule(lr)
+    elif isinstance(lr, (list, tuple)):
+        try:
+            text = format_schedule(lr)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"lr = {lr!r}: give a number, schedule text, or pieces [(η, until), …, (η, None)]."
+            ) from None
+        pieces = parse_schedule(text)
+    else:
+        return np.full(steps + 1, _check_lr(lr))
+    rates = np.empty(steps + 1)
+    start = 0
+    for value, until in pieces:
+        stop = steps + 1 if until is None else min(until, steps + 1)
+        rates[start:stop] = value
+        start = max(start, stop)
+    return rates
 
 
 def _problem(widths, activation, loss, dataset, n_samples, seed, data):
@@ -118,36 +251,69 @@ def train(
     top_k=1,
     data=None,
     callback=None,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    batch_size=None,
 ) -> dict:
-    """Run full-batch `method` for `steps` steps from init_params(widths, seed), recording sharpness.
+    """Run `method` for `steps` steps from init_params(widths, seed), recording sharpness.
 
     Per step t = 0 … steps (arrays of length steps + 1), all at the iterate θ_t:
-      loss L(θ_t), grad_norm ‖∇L(θ_t)‖, accuracy (ce only, else NaN),
+      loss L(θ_t), grad_norm ‖∇L(θ_t)‖, accuracy (ce only, else NaN) — always on the whole training set,
       update_norm ‖θ_{t+1} − θ_t‖ and top_projection v₁ᵀ(θ_{t+1} − θ_t) (NaN at the last step),
       with v₁ the latest top eigenvector, its sign kept consistent from one measurement to the next,
       sharpness λ₁, top_k (steps + 1, top_k) and residual max_i ‖Hv_i − λ_i v_i‖ at the sampled steps,
       NaN elsewhere. Sampled: t = 0, every sharpness_every steps, and the last step.
-    Also: threshold (scalar), diverged_at, params (θ where the run stopped), param_steps and
-    param_history (θ at the sampled steps, for distance_to_flow), hvp_count.
+      lr: η_t (the step from θ_t), thresholds: the method's threshold at η_t.
+      adam, rmsprop: preconditioned_sharpness λ_max(P_t⁻¹H_t) at the sampled steps, P_t the preconditioner
+      of the step from θ_t (g_t folded in), by Lanczos on v ↦ P^{-1/2} H P^{-1/2} v (warm-started).
+      batch_size given: batch_sharpness (mean over fresh batches B of g_BᵀH_Bg_B/‖g_B‖², see
+      batch_sharpness()), batch_sharpness_stderr and batch_count at the sampled steps.
+    Also: threshold (scalar, at η_0), method, batch_size (n if full batch), n_samples, diverged_at,
+    params (θ where the run stopped), param_steps and param_history (θ at the sampled steps, for
+    distance_to_flow), hvp_count (every HVP: Lanczos, preconditioned Lanczos, one per batch of batch
+    sharpness), preconditioner (diag P of the last row, adam and rmsprop; else None).
+
+    lr: a number, or a piecewise-constant schedule (text like "0.2 until 500, then 0.1", or its pieces;
+    see parse_schedule). beta is the heavy-ball/Nesterov momentum (ignored by gd, adam, rmsprop); beta1,
+    beta2, eps are Adam's (rmsprop uses beta2 and eps), checked for every method. batch_size None is
+    full-batch training; batch_size < n (gd and heavy_ball only) is SGD: each epoch a permutation of the
+    samples from np.random.default_rng([seed, 7]) is cut into n // batch_size batches (the remainder
+    dropped), and g_t is the batch's gradient. batch_size = n is full-batch training, identical bit for bit
+    to batch_size None, with batch_sharpness recorded.
 
     Divergence: the run stops at the first t with L(θ_t) not finite or > 1e12; diverged_at = t (else
     −1). The arrays keep length steps + 1, padded with NaN from t on (the loss at t is kept if finite).
-    beta is ignored for "gd". callback(partial, t) gets the arrays so far, at least every 0.25 s and
-    once at the end.
+    callback(partial, t) gets the arrays so far, at least every 0.25 s and once at the end.
     """
-    lr = _check_lr(lr)
     steps = _check_int("steps", steps, 0, MAX_STEPS)
+    lrs = learning_rates(lr, steps)
     every = _check_int("sharpness_every", sharpness_every, 1, MAX_STEPS)
     top_k = _check_int("top_k", top_k, 1, MAX_K)
     if method not in METHODS:
         raise ValueError(f"Unknown method {method!r}: choose one of {', '.join(METHODS)}.")
-    try:
-        beta = 0.0 if method == "gd" else float(beta)
-    except (TypeError, ValueError):
-        raise ValueError(f"beta = {beta!r}: the momentum β must be a number with 0 ≤ β < 1.") from None
-    if not 0.0 <= beta < 1.0:
-        raise ValueError(f"beta = {beta!r}: the momentum β must satisfy 0 ≤ β < 1.")
+    beta = 0.0 if method in ("gd", *ADAPTIVE) else _check_decay("beta", beta, "the momentum β")
+    beta1 = _check_decay("beta1", beta1, "Adam's β₁ (momentum of the gradient average)")
+    beta2 = _check_decay("beta2", beta2, "β₂ (decay of the squared-gradient average)")
+    eps = _check_eps(eps)
     widths, X, y = _problem(widths, activation, loss, dataset, n_samples, seed, data)
+    n = len(X)
+    if batch_size is None:
+        b = n
+    else:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= n:
+            raise ValueError(
+                f"batch_size = {batch_size!r}: give a whole number from 1 to {n:,}, the number of training samples."
+            )
+        b = int(batch_size)
+    mini = b < n
+    if mini and method not in MINI_BATCH_METHODS:
+        raise ValueError(
+            f"batch_size = {b} < n = {n} is mini-batch SGD, which runs with method 'gd' or 'heavy_ball', "
+            f"not {method!r}: use batch_size = n (or None) for {method}."
+        )
+    adaptive = method in ADAPTIVE
+    track_batch = batch_size is not None
     layout = network._layout(widths)
     Xa, yT = network._augment(X), np.ascontiguousarray(y.T)
     labels = y.argmax(axis=1)
@@ -165,7 +331,16 @@ def train(
         "update_norm": np.full(n_rows, np.nan),
         "top_projection": np.full(n_rows, np.nan),
         "accuracy": np.full(n_rows, np.nan),
-        "threshold": threshold(lr, method, beta),
+        "lr": lrs,
+        "thresholds": threshold(lrs, method, beta, beta1),
+        "preconditioned_sharpness": np.full(n_rows, np.nan),
+        "batch_sharpness": np.full(n_rows, np.nan),
+        "batch_sharpness_stderr": np.full(n_rows, np.nan),
+        "batch_count": np.zeros(n_rows, dtype=np.int64),
+        "threshold": threshold(float(lrs[0]), method, beta, beta1),
+        "method": method,
+        "batch_size": b,
+        "n_samples": n,
         "diverged_at": -1,
         "hvp_count": 0,
     }
@@ -182,7 +357,13 @@ def train(
     step, last_step = np.zeros(P), np.zeros(P)  # θ_{t+1} − θ_t and θ_t − θ_{t−1} (at rest: 0)
     losses, grad_norms = out["loss"], out["grad_norm"]
     update_norms, projections = out["update_norm"], out["top_projection"]
-    v_top = None
+    if adaptive:  # Adam's moments m, v (zero at the start, like PyTorch), ε-shifted root of v̂, g ⊙ g
+        m, v, denom, square = np.zeros(P), np.zeros(P), np.zeros(P), np.zeros(P)
+        correction1 = 1.0
+    batches = np.random.default_rng([int(seed), 7]) if mini else None  # training batches
+    fresh = np.random.default_rng([int(seed), 8]) if track_batch else None  # batch sharpness's own batches
+    order, cursor = None, n
+    v_top, v_pre = None, None
     hvp_count = 0
     last_report = time.perf_counter()
 
@@ -207,6 +388,18 @@ def train(
             grad_norms[t] = math.sqrt(np.dot(grad, grad))
             if loss == "ce":
                 out["accuracy"][t] = np.mean(state.f.argmax(axis=0) == labels)
+            if adaptive:
+                # Fold g_t into the moments first: P_t is the preconditioner of the step from θ_t.
+                np.multiply(grad, grad, out=square)
+                v *= beta2
+                v += (1.0 - beta2) * square
+                np.sqrt(v, out=denom)
+                if method == "adam":
+                    m *= beta1
+                    m += (1.0 - beta1) * grad
+                    correction1 = 1.0 - beta1 ** (t + 1)
+                    denom /= math.sqrt(1.0 - beta2 ** (t + 1))
+                denom += eps
             if measure:
                 history[np.searchsorted(sampled, t)] = theta
                 counter = _Counter(state.hvp)
@@ -220,19 +413,49 @@ def train(
                 out["top_k"][t] = lam
                 out["sharpness"][t] = lam[0]
                 out["residual"][t] = res.max()
+                if adaptive:
+                    # λ_max(P⁻¹H) = λ_max(P^{-1/2} H P^{-1/2}): the symmetric form Lanczos needs.
+                    scale = 1.0 / np.sqrt(correction1 * denom)
+                    counter = _Counter(lambda u, s=scale, h=state.hvp: s * h(s * u))
+                    lam_pre, vecs_pre, _ = top_eigenvalues(counter, P, k=1, v0=v_pre)
+                    hvp_count += counter.count
+                    if np.isfinite(lam_pre[0]):
+                        v_pre = vecs_pre[:, 0]
+                    out["preconditioned_sharpness"][t] = lam_pre[0]
+                if track_batch:
+                    mean, stderr, count, hvps = _batch_sharpness(
+                        theta, Xa, yT, layout, activation, loss, b, fresh, state if not mini else None
+                    )
+                    hvp_count += hvps
+                    out["batch_sharpness"][t] = mean
+                    out["batch_sharpness_stderr"][t] = stderr
+                    out["batch_count"][t] = count
             if t == steps:
                 break
+            lr_t = lrs[t]
+            if mini:
+                if cursor + b > n:  # a new epoch: a fresh permutation, cut into n // b batches
+                    order, cursor = batches.permutation(n), 0
+                index = order[cursor : cursor + b]
+                cursor += b
+                grad = network._Pass(theta, Xa[:, index], yT[:, index], layout, activation, loss).grad
             if method == "gd":
-                np.multiply(grad, -lr, out=step)  # Δθ = −η∇L(θ_t)
+                np.multiply(grad, -lr_t, out=step)  # Δθ = −η∇L(θ_t)
             elif method == "heavy_ball":
-                np.multiply(grad, -lr, out=step)  # Δθ = −η∇L(θ_t) + β(θ_t − θ_{t−1})
+                np.multiply(grad, -lr_t, out=step)  # Δθ = −η∇L(θ_t) + β(θ_t − θ_{t−1})
                 step += beta * last_step
-            else:
+            elif method == "nesterov":
                 np.multiply(last_step, beta, out=ahead.theta)  # y_t = θ_t + β(θ_t − θ_{t−1})
                 ahead.theta += theta
                 lookahead = network._Pass(ahead.theta, Xa, yT, layout, activation, loss, 1, ahead).grad
-                np.multiply(lookahead, -lr, out=step)  # Δθ = y_t − η∇L(y_t) − θ_t
+                np.multiply(lookahead, -lr_t, out=step)  # Δθ = y_t − η∇L(y_t) − θ_t
                 step += beta * last_step
+            elif method == "adam":
+                np.divide(m, denom, out=step)  # Δθ = −(η/(1 − β₁ᵗ)) m_t/(√v̂_t + ε) = −η P_t⁻¹ m_t
+                step *= -(lr_t / correction1)
+            else:
+                np.divide(grad, denom, out=step)  # Δθ = −η g_t/(√v_t + ε) = −η P_t⁻¹ g_t
+                step *= -lr_t
             update_norms[t] = math.sqrt(np.dot(step, step))
             if v_top is not None:
                 projections[t] = np.dot(v_top, step)
@@ -246,11 +469,62 @@ def train(
     out["params"] = theta.copy()
     out["param_steps"] = sampled
     out["param_history"] = history
+    out["preconditioner"] = correction1 * denom if adaptive else None
     if callback is not None:
         callback(out, t)
     return out
 
 
+def _batch_sharpness(theta, Xa, yT, layout, activation, loss, b, rng, full_state=None):
+    """(mean, standard error, batches, HVPs) of g_BᵀH_Bg_B/‖g_B‖² over batches B of size b from rng.
+
+    Each batch is rng.choice(n, b, replace=False). At least MIN_BATCHES, then until the standard error is
+    below BATCH_REL_SE × |mean|, at most MAX_BATCHES. b = n has a single batch, all the data (full_state,
+    the pass at θ already made, is reused). Batches with g_B = 0 have no quotient and are skipped.
+    """
+    n = Xa.shape[1]
+    quotients = []
+    hvps = 0
+    for _ in range(1 if b == n else MAX_BATCHES):
+        if b == n:
+            state = full_state or network._Pass(theta, Xa, yT, layout, activation, loss, 2)
+        else:
+            index = rng.choice(n, size=b, replace=False)
+            state = network._Pass(theta, Xa[:, index], yT[:, index], layout, activation, loss, 2)
+        g = state.grad
+        gg = float(np.dot(g, g))
+        hvps += 1
+        q = float(np.dot(g, state.hvp(g))) / gg if gg > 0 else math.nan
+        if math.isfinite(q):
+            quotients.append(q)
+        k = len(quotients)
+        if k >= MIN_BATCHES:
+            mean = math.fsum(quotients) / k
+            if np.std(quotients, ddof=1) / math.sqrt(k) <= BATCH_REL_SE * abs(mean):
+                break
+    k = len(quotients)
+    if k == 0:
+        return math.nan, math.nan, 0, hvps
+    mean = math.fsum(quotients) / k
+    stderr = float(np.std(quotients, ddof=1) / math.sqrt(k)) if k > 1 else 0.0
+    return mean, stderr, k, hvps
+
+
+def batch_sharpness(params, X, y, widths, batch_size, activation="swish", loss="mse", seed=0) -> dict:
+    """Batch sharpness E_B[g_Bᵀ H_B g_B / ‖g_B‖²] at θ (Andreyev & Beneventano; theory.md §8).
+
+    g_B, H_B: the gradient and Hessian of the batch loss L_B = (1/2b) Σ_{i∈B} ‖f(x_i) − y_i‖² (mse).
+    B = rng.choice(n, batch_size, replace=False) with rng = np.random.default_rng(seed), fresh each time;
+    a Monte Carlo mean stopped as in train (≥ 10 batches, standard error ≤ 1 % of the mean, ≤ 100 batches).
+    A Rayleigh quotient of H_B, so with batch_size = n it is ≤ λ_max(H). Returns mean, stderr, count.
+    """
+    params, Xa, yT, layout = network._prepare(params, X, y, widths, activation, loss)
+    n = Xa.shape[1]
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= n:
+        raise ValueError(f"batch_size = {batch_size!r}: give a whole number from 1 to {n:,}, the number of samples.")
+    rng = np.random.default_rng(seed)
+    mean, stderr, count, _ = _batch_sharpness(params, Xa, yT, layout, activation, loss, int(batch_size), rng)
+    return {"mean": mean, "stderr": stderr, "count": count}
 class _Counter:
     """An HVP that counts its calls (for the benchmark's HVPs/s and the run's record)."""
 
@@ -396,3 +670,48 @@ def departure_step(distance: dict, crossing: int | None, factor: float = 10.0) -
     level = d[before[-1]]
     after = np.flatnonzero((steps > crossing) & np.isfinite(d) & (d > factor * level))
     return int(steps[after[0]]) if after.size else None
+
+
+def hovering_quantity(run: dict) -> str:
+    """The key of what hovers at the run's threshold: preconditioned_sharpness (adam, rmsprop),
+    batch_sharpness (mini-batch SGD), else sharpness (full-batch GD and momentum)."""
+    if run.get("method") in ADAPTIVE:
+        return "preconditioned_sharpness"
+    if run.get("batch_size", 0) < run.get("n_samples", 0):
+        return "batch_sharpness"
+    return "sharpness"
+
+
+def edge_report(run: dict, reach: float = 0.9, tail: float = 0.3) -> dict:
+    """How the run's hovering quantity compares with its threshold η_t by η_t (train's result).
+
+    quantity (hovering_quantity), peak and tail_median of quantity/threshold (the median over the last
+    `tail` of the steps), reached_at (first sampled step where the median of the last 3 measurements of
+    quantity/threshold is ≥ reach, else None),
+    interpolated_at (first step with L(θ_t) ≤ INTERPOLATION_LOSS × L(θ_0), else None) and
+    interpolated_first: the loss was nearly zero before the quantity reached the threshold, so the run
+    memorised its data instead of reaching the edge (small problems under SGD do; theory.md §8).
+    """
+    quantity = hovering_quantity(run)
+    values = np.asarray(run[quantity], dtype=np.float64)
+    ratio = values / np.asarray(run["thresholds"], dtype=np.float64)
+    steps = np.asarray(run["step"])
+    finite = np.isfinite(ratio)
+    start = int((1.0 - tail) * (len(ratio) - 1))
+    tail_values = ratio[start:][finite[start:]]
+    # Reached: a running median of 3 consecutive measurements ≥ reach, so one noisy Monte Carlo value is not enough.
+    measured = np.flatnonzero(finite)
+    smooth = np.array([np.median(ratio[measured[max(0, i - 2) : i + 1]]) for i in range(len(measured))])
+    above = measured[smooth >= reach] if measured.size else measured
+    losses = np.asarray(run["loss"], dtype=np.float64)
+    low = np.flatnonzero(np.isfinite(losses) & (losses <= INTERPOLATION_LOSS * losses[0]))
+    reached_at = int(steps[above[0]]) if above.size else None
+    interpolated_at = int(steps[low[0]]) if low.size and np.isfinite(losses[0]) else None
+    return {
+        "quantity": quantity,
+        "peak": float(np.max(ratio[finite])) if finite.any() else math.nan,
+        "tail_median": float(np.median(tail_values)) if tail_values.size else math.nan,
+        "reached_at": reached_at,
+        "interpolated_at": interpolated_at,
+        "interpolated_first": interpolated_at is not None and (reached_at is None or interpolated_at < reached_at),
+    }

@@ -72,7 +72,7 @@ def test_threshold_formulas():
     assert training.threshold(0.1, "nesterov", 0.5) == pytest.approx(3.0 / (2.0 * 0.1))
     assert training.threshold(0.1, "nesterov", 0.0) == training.threshold(0.1, "gd")
     with pytest.raises(ValueError, match="method"):
-        training.threshold(0.1, "adam")
+        training.threshold(0.1, "lion")
 
 
 @pytest.mark.parametrize(
@@ -191,7 +191,7 @@ def test_user_data_overrides_the_dataset():
         ({"top_k": 6}, "top_k"),
         ({"lr": 0.0}, "learning rate"),
         ({"lr": math.nan}, "learning rate"),
-        ({"method": "adam"}, "method"),
+        ({"method": "lion"}, "method"),
         ({"method": "heavy_ball", "beta": 1.0}, "beta"),
         ({"dataset": "spirals"}, "widths must start with 2"),
         ({"dataset": "mnist"}, "Unknown dataset"),

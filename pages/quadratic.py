@@ -4,6 +4,7 @@ import functools
 import math
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core import quadratic as q
@@ -105,8 +106,12 @@ if views:
     top = frames.scrubber_range(eigenvalues, state["spec"])["bind"]["max"]
     live_band = frames.uniform_start(theta0)
     live_loss = n <= frames.LIVE_ALL
-    datasets = _live_frames(eigenvalues, theta0, steps, eps, top)
-    datasets = {"lines": datasets.pop("rows"), **datasets}
+    complete = n <= frames.LIVE_DIRS
+    live_band = live_band and complete
+    datasets = dict(_live_frames(eigenvalues, theta0, steps, eps, top))
+    if not complete:
+        verdict = frames.verdict_frame(eigenvalues, lr, theta0)
+        datasets["verdict"] = pd.DataFrame({"veta": verdict["eta"], "vtext": verdict["text"], "one": 1})
     if not live_band:
         datasets["band"] = frames.band_frame(eigenvalues, lr, theta0, steps)
     if not live_loss:
@@ -118,6 +123,7 @@ if views:
         live_loss,
         views,
         live.visible_readout(),
+        complete,
         state["spec"],
         top,
         controls.visible("lr") and controls.visible("live"),
@@ -146,7 +152,12 @@ if views:
         "you let go, the sidebar's η, the metrics above and the link follow. The sidebar's η moves the slider.",
     ]
     if not live_band:
-        notes.append("Your start has unequal |θ̃₀,ᵢ|: the band is computed on the server and drawn once η is released.")
+        notes.append(
+            "The band over all directions is computed on the server here (a start with unequal |θ̃₀,ᵢ|, or "
+            f"n > {frames.LIVE_DIRS:,}): drawn once η is released."
+        )
+    if not complete:
+        notes.append(f"With n > {frames.LIVE_DIRS:,} the verdict in the read-out is the server's, after release.")
     if not live_loss:
         notes.append(f"With n = {n:,} > {frames.LIVE_ALL} the loss is summed on the server: drawn once η is released.")
     st.caption(" ".join(notes))

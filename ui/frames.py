@@ -317,18 +317,22 @@ def momentum_error_frame(eigenvalues, lr, beta, theta0, steps, method, gd_lr=Non
         u = momentum.iterates_at(lam[reps], eta, b, theta0, t, m)
         with np.errstate(divide="ignore"):
             log_mag = np.log10(np.abs(u))
-        frames.append(
-            pd.DataFrame(
-                {
-                    "t": np.repeat(t, reps.size),
-                    "λ": np.tile(lam[reps], t.size),
-                    "direction": np.tile(reps + 1, t.size),
-                    "|θ̃|": 10.0 ** _clip_log(log_mag).ravel(),
-                    "exact": [format_number(float(v)) for v in u.ravel()],
-                    "method": name,
-                }
-            )
+        # Below 10^−30 a line would run flat along the floor and look like stalling: each line
+        # ends at its first clipped step instead, which the chart marks "< 1e-30".
+        below = log_mag < -LOG_CLIP
+        ended = np.cumsum(below, axis=0) > 1
+        frame = pd.DataFrame(
+            {
+                "t": np.repeat(t, reps.size),
+                "λ": np.tile(lam[reps], t.size),
+                "direction": np.tile(reps + 1, t.size),
+                "|θ̃|": 10.0 ** _clip_log(log_mag).ravel(),
+                "exact": [format_number(float(v)) for v in u.ravel()],
+                "method": name,
+                "clipped": below.ravel(),
+            }
         )
+        frames.append(frame[~ended.ravel()])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -338,18 +342,23 @@ METHOD_LABELS = {"gd": "gradient descent", "heavy_ball": "heavy ball", "nesterov
 # ---- the quadratic page's live charts (η recomputed in the browser) ------------------------
 
 LIVE_ALL = 20  # up to this n every direction is a line, so the browser can sum the loss exactly
+LIVE_DIRS = 1_000  # up to this n the browser aggregates the verdict (and the band) over every direction
 BLOWUP_LOG10 = math.log10(q.BLOWUP_FACTOR)
 
 
 def live_frames(eigenvalues, theta0, steps, eps, eta_top) -> dict[str, pd.DataFrame]:
-    """Everything the live quadratic chart needs that does not depend on η, bounded whatever n:
+    """Everything the live quadratic chart needs that does not depend on η, bounded whatever n
+    (≤ 4,500 rows in all, with the server's band and loss):
 
-    rows: the sampled steps × the representative directions (≤ 20 × 150), with log10|θ̃₀,ᵢ| and
+    lines: the sampled steps × the representative directions (≤ 20 × 150), with log10|θ̃₀,ᵢ| and
       its sign, from which the browser computes log10|θ̃ₜ,ᵢ| = t·log10|1 − ηλᵢ| + log10|θ̃₀,ᵢ|;
-    dirs: every direction (kind 0: i, λ, excited, log10|θ̃₀,ᵢ|), the sampled steps (kind 1) and one
-      row of constants (kind 2: η_max, ε): the verdict, the rate and the band aggregate over them;
-    points: ≤ 1,000 eigenvalues for the V; vgrid: the V's λ range; flines: |1 − ηλᵢ| against η
-      for ≤ 12 λᵢ; freps: those λᵢ; marks: η_max and η*.
+    dirs: the directions (kind 0: i, λ, excited, log10|θ̃₀,ᵢ|), the sampled steps (kind 1) and one
+      row of constants (kind 2: η_max, ε). For n ≤ LIVE_DIRS every direction: the verdict, the rate
+      and the band aggregate over them exactly; above, only the extremes of λ ≠ 0 (the rate is
+      attained there: |1 − ηλ| is convex in λ) and the verdict comes from the server;
+    points: ≤ 1,000 eigenvalues for the V when dirs does not hold them all; vgrid: the V's λ range;
+    flines: |1 − ηλᵢ| against η for ≤ 12 λᵢ at its vertices (η = 0, 1/λᵢ, the top: exact, it is
+      piecewise linear); freps: those λᵢ; marks: η_max and η*.
     """
     lam = np.asarray(eigenvalues, dtype=np.float64)
     theta0 = np.broadcast_to(np.asarray(theta0, dtype=np.float64), lam.shape)
@@ -359,7 +368,7 @@ def live_frames(eigenvalues, theta0, steps, eps, eta_top) -> dict[str, pd.DataFr
     with np.errstate(divide="ignore"):
         log0 = np.where(excited, np.log10(np.abs(np.where(excited, theta0, 1.0))), 0.0)
     n_t, n_r = t.size, reps.size
-    rows = pd.DataFrame(
+    lines = pd.DataFrame(
         {
             "t": np.repeat(t, n_r).astype(np.int32),
             "direction": np.tile(reps + 1, n_t).astype(np.int32),
@@ -371,33 +380,34 @@ def live_frames(eigenvalues, theta0, steps, eps, eta_top) -> dict[str, pd.DataFr
     )
     eta_max = q.max_stable_lr(lam)
     eta_opt = q.optimal_lr(lam)
+    if lam.size <= LIVE_DIRS:
+        idx = np.arange(lam.size)
+    else:
+        moving = np.flatnonzero(lam != 0)
+        idx = np.unique(moving[[np.argmin(lam[moving]), np.argmax(lam[moving])]]) if moving.size else moving[:0]
+    k = idx.size
     dirs = pd.DataFrame(
         {
-            "kind": np.concatenate([np.zeros(lam.size), np.ones(n_t), [2]]).astype(np.int8),
-            "i": np.concatenate([np.arange(1, lam.size + 1), np.zeros(n_t), [0]]).astype(np.int32),
-            "λ": np.concatenate([lam, np.zeros(n_t), [0.0]]),
-            "ex": np.concatenate([excited, np.zeros(n_t), [0]]).astype(np.int8),
-            "log0": np.concatenate([log0, np.zeros(n_t), [0.0]]),
-            "t": np.concatenate([np.zeros(lam.size), t, [0]]).astype(np.int32),
+            "kind": np.concatenate([np.zeros(k), np.ones(n_t), [2]]).astype(np.int8),
+            "i": np.concatenate([idx + 1, np.zeros(n_t), [0]]).astype(np.int32),
+            "λ": np.concatenate([lam[idx], np.zeros(n_t), [0.0]]),
+            "ex": np.concatenate([excited[idx], np.zeros(n_t), [0]]).astype(np.int8),
+            "log0": np.concatenate([log0[idx], np.zeros(n_t), [0.0]]),
+            "t": np.concatenate([np.zeros(k), t, [0]]).astype(np.int32),
             # η_max = ∞ (no λ > 0) travels as 0: chart data holds finite numbers only.
-            "em": np.concatenate([np.zeros(lam.size + n_t), [eta_max if math.isfinite(eta_max) else 0.0]]),
-            "eps": np.concatenate([np.zeros(lam.size + n_t), [float(eps)]]),
+            "em": np.concatenate([np.zeros(k + n_t), [eta_max if math.isfinite(eta_max) else 0.0]]),
+            "eps": np.concatenate([np.zeros(k + n_t), [float(eps)]]),
         }
     )
     lam_top = float(lam.max())
     lo = min(float(lam.min()), 0.0) * 1.15
     hi = max(lam_top * 1.6, 1e-300)
-    vgrid = pd.DataFrame({"k": [0, 1, 2], "lo": lo, "hi": hi})
-    grid = np.linspace(0.0, eta_top, 121)
-    freps = q.representative_directions(lam, 12)
-    f = np.abs(1 - np.outer(grid, lam[freps]))
-    flines = pd.DataFrame(
-        {
-            "η": np.repeat(grid, freps.size),
-            "λ": np.tile(lam[freps], grid.size),
-            "|1 − ηλ|": np.minimum(f, FACTOR_CLIP).ravel(),
-        }
-    )
+    freps = lam[q.representative_directions(lam, 12)]
+    vertices = []
+    for value in freps:
+        etas = [0.0, eta_top] + ([1.0 / value] if value > 0 and 1.0 / value < eta_top else [])
+        vertices += [(eta, value, abs(1.0 - eta * value)) for eta in sorted(etas)]
+    flines = pd.DataFrame(vertices, columns=["η", "λ", "|1 − ηλ|"])
     marks = pd.DataFrame(
         [
             {"η": v, "label": name, "value": format_number(v)}
@@ -406,15 +416,43 @@ def live_frames(eigenvalues, theta0, steps, eps, eta_top) -> dict[str, pd.DataFr
         ]
         or [{"η": 0.0, "label": "none", "value": ""}]
     )
-    return {
-        "rows": rows,
+    out = {
+        "lines": lines,
         "dirs": dirs,
-        "points": pd.DataFrame({"λ": lam[spectrum_sample(lam)]}),
-        "vgrid": vgrid,
+        "vgrid": pd.DataFrame({"k": [0, 1, 2], "lo": lo, "hi": hi}),
         "flines": flines,
-        "freps": pd.DataFrame({"λ": lam[freps]}),
+        "freps": pd.DataFrame({"λ": freps}),
         "marks": marks,
     }
+    if lam.size > LIVE_DIRS:
+        out["points"] = pd.DataFrame({"λ": lam[spectrum_sample(lam)]})
+    return out
+
+
+def eigenvalues_drawn(datasets: dict[str, pd.DataFrame]) -> pd.Series:
+    """The eigenvalues the live chart's V draws (every λ up to LIVE_DIRS, else ≤ 1,000 of them)."""
+    if "points" in datasets:
+        return datasets["points"]["λ"]
+    dirs = datasets["dirs"]
+    return dirs.loc[dirs["kind"] == 0, "λ"]
+
+
+def verdict_frame(eigenvalues, lr, theta0) -> pd.DataFrame:
+    """The verdict at one η as the live read-out words it (the server's, for n > LIVE_DIRS)."""
+    v = q.status(eigenvalues, lr, theta0)
+    rho = q.rate(eigenvalues, lr)
+    if v["status"] == "diverges":
+        text = (
+            f"Diverges: direction {v['direction'] + 1} (λ = {v['eigenvalue']:.6g}, ηλ = {lr * v['eigenvalue']:.4g}) "
+            f"passes 10⁶ × its start at step {int(v['step']):,}"
+        )
+    elif v["status"] == "oscillates forever":
+        text = f"Oscillates forever: direction {v['direction'] + 1} has ηλ = 2 exactly (λ = {v['eigenvalue']:.6g})"
+    elif v["status"] == "does not move":
+        text = "Does not move: 1 − ηλᵢ = 1 in every excited direction"
+    else:
+        text = f"Converges: every excited direction shrinks, the slowest by {rho:.6g} per step"
+    return pd.DataFrame({"eta": [float(lr)], "text": [text]})
 
 
 def uniform_start(theta0) -> bool:

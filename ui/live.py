@@ -186,7 +186,7 @@ def _decay(big: bool, symlog: bool, live_band: bool, width: int):
 _SHRINKS, _GROWS = "shrinks (|1 − ηλ| < 1)", "does not shrink"
 
 
-def _stability_v(big: bool, width: int):
+def _stability_v(big: bool, width: int, complete: bool):
     y_scale = alt.Scale(domain=[0, FACTOR_CLIP], nice=False)
     x_scale = alt.Scale(nice=False, zero=False)
     y = alt.Y("f:Q", title="|1 − ηλ| (shrink factor per step)", scale=y_scale)
@@ -201,9 +201,9 @@ def _stability_v(big: bool, width: int):
         .encode(x=alt.X("lam:Q", title="eigenvalue λ", scale=x_scale), y=y, order="k:O")
     )
     kinds = alt.Scale(domain=[_SHRINKS, _GROWS], range=[OKABE_ITO[0], DANGER])
+    dots_src = _named("dirs").transform_filter("datum.kind == 0") if complete else _named("points")
     dots = (
-        _named("points")
-        .transform_calculate(f=f"abs(1 - {LR} * datum['λ'])")
+        dots_src.transform_calculate(f=f"abs(1 - {LR} * datum['λ'])")
         .transform_calculate(
             shown=f"min(datum.f, {FACTOR_CLIP})",
             eta_lambda=f"{LR} * datum['λ']",
@@ -266,7 +266,7 @@ def _factors(big: bool, width: int):
     dashes = alt.Scale(domain=FACTOR_MARKS, range=[[6, 4], [2, 2], [1, 0]])
     line = (
         _named("flines")
-        .mark_line(strokeWidth=3.5 if big else 2)
+        .mark_line(strokeWidth=3.5 if big else 2, clip=True)
         .encode(
             x=x,
             y=alt.Y("|1 − ηλ|:Q", title="|1 − ηλᵢ|", scale=y_scale),
@@ -383,7 +383,7 @@ def _loss(big: bool, symlog: bool, live_loss: bool, width: int):
     return chart.properties(width=width, height=220, title=title)
 
 
-def _readout(big: bool, shown: tuple[str, ...]):
+def _readout(big: bool, shown: tuple[str, ...], complete: bool):
     """The numbers a teacher points at, from the live η: η, η/η_max, the rate, steps to ε, the
     verdict (as core.quadratic.rate, steps_to_tolerance and status compute them)."""
     r = f"1 - {LR} * datum['λ']"
@@ -423,6 +423,10 @@ def _readout(big: bool, shown: tuple[str, ...]):
         em="max(em2)",
         eps="max(eps2)",
     )
+    if not complete:
+        src = src.transform_calculate(one="1").transform_lookup(
+            lookup="one", from_=alt.LookupData(data=alt.Data(name="verdict"), key="one", fields=["veta", "vtext"])
+        )
     f = _fmt
     steps = (
         "datum.rho >= 1 ? 'never' : datum.rho == 0 ? '1' : "
@@ -454,7 +458,12 @@ def _readout(big: bool, shown: tuple[str, ...]):
         calcs["line1"] = " + '   ·   ' + ".join(numbers)
         fields.append("line1")
     if "status" in shown:
-        calcs["line2"] = verdict
+        # Above LIVE_DIRS directions the verdict is the server's, shown while it is for the live η.
+        server = (
+            f"{MATCH.replace('datum.eta', 'datum.veta')} ? datum.vtext : "
+            "'Verdict: computed on the server for n > 1,000 directions, shown when η is released'"
+        )
+        calcs["line2"] = verdict if complete else server
         fields.append("line2")
     if not fields:
         calcs["line1"] = "'(read-out hidden: an exercise)'"
@@ -476,6 +485,7 @@ def spec(
     live_loss: bool,
     views: tuple[str, ...],
     shown: tuple[str, ...],
+    complete: bool,
     eta: float,
     top: float,
     slider: bool,
@@ -489,13 +499,13 @@ def spec(
         name="eta", fields=["eta"], value=[{"eta": eta}], on="none", clear=False, **bind
     )
     lr = alt.param(name=LR, expr=f"isValid(eta.eta) ? eta.eta : {eta!r}")
-    rows = [_readout(big, shown).add_params(selection)]
+    rows = [_readout(big, shown, complete).add_params(selection)]
     if "decay" in views:
         rows.append(_decay(big, symlog, live_band, WIDE))
     pair = [v for v in ("stability_v", "factors") if v in views]
     if pair:
         width = NARROW if len(pair) == 2 else WIDE
-        built = [_stability_v(big, width) if v == "stability_v" else _factors(big, width) for v in pair]
+        built = [_stability_v(big, width, complete) if v == "stability_v" else _factors(big, width) for v in pair]
         rows.append(alt.hconcat(*built, spacing=40).resolve_scale(color="independent", shape="independent"))
     if "loss" in views:
         rows.append(_loss(big, symlog, live_loss, WIDE))

@@ -24,6 +24,7 @@ from core import spectrum as sp
 from tests.apptest_helpers import APP, assert_charts_clean, chart_frames, open_page, status_text
 from ui import eos_runs, sidebar
 from ui.controls import escape_markdown
+from ui.frames import eigenvalues_drawn
 
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 WIDGET_KINDS = ("number_input", "slider", "selectbox", "radio", "toggle", "text_input", "text_area")
@@ -306,7 +307,7 @@ def check_page(page: str, mode: dict, query: dict[str, str], at: AppTest) -> Non
         else:
             assert "Spectrum not changed" not in errors(at)
             if page == "quadratic" and lam.size <= 1_000:
-                assert sorted(chart_frames(at)[1]["points"]["λ"]) == sorted(lam)
+                assert sorted(eigenvalues_drawn(chart_frames(at)[0])) == sorted(lam)
     assert_charts_clean(at)
     assert_specs_finite(at)
 
@@ -415,7 +416,7 @@ def test_typed_eigenvalues(quadratic_app, text):
     else:
         assert "Spectrum not changed" not in errors(at)
         if lam.size <= 1_000:
-            assert sorted(chart_frames(at)[1]["points"]["λ"]) == sorted(lam)
+            assert sorted(eigenvalues_drawn(chart_frames(at)[0])) == sorted(lam)
     assert status_text(at), "every spectrum gets a verdict"
     assert_charts_clean(at)
     assert_specs_finite(at)
@@ -496,7 +497,7 @@ def test_found_by_fuzzing_bad_url_values(page, query, key, value):
 def test_found_by_fuzzing_hidden_control_with_an_infinite_value():
     at = open_page("quadratic", {"T": "inf", "hide": "T"})
     assert not at.exception and "URL parameter `T`" in notices(at)
-    assert chart_frames(at)[3]["loss"]["t"].max() == 100  # the default T applies
+    assert chart_frames(at)[0]["lines"]["t"].max() == 100  # the default T applies
 
 
 def test_found_by_fuzzing_a_preset_start_alone_fills_the_start():

@@ -1,22 +1,74 @@
 """AppTest of the home page and the quadratic explorer (rendering, status, bad input)."""
 
+import json
+
 import pytest
 
 from tests.apptest_helpers import assert_charts_clean, chart_frames, open_page, status_text
+from ui import live
+from ui.frames import eigenvalues_drawn
 
 
 def test_home_runs_with_live_example():
     at = open_page("home")
     assert_charts_clean(at)
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["params"][0]["name"] == "hx" and spec["params"][0]["value"] == [{"hx": 0.5}]
+    assert "oscillating blow-up" in json.dumps(spec)  # the regime is worded in the browser too
     at.slider(key="hx").set_value(2.2).run()
     assert any("oscillating blow-up" in m.value for m in at.markdown)
+    assert json.loads(at.get("vega_lite_chart")[0].proto.spec)["params"][0]["value"] == [{"hx": 2.2}]
+
+
+def test_home_condition_names_positive_eigenvalues():
+    """Issue 11: |1 − ηλᵢ| < 1 ⟺ 0 < η < 2/λᵢ needs λᵢ > 0 (A is only PSD)."""
+    at = open_page("home")
+    text = " ".join(m.value for m in at.markdown) + " ".join(x.value for x in at.latex)
+    assert "For every λᵢ > 0" in text and r"\text{for every } \lambda_i > 0" in text
+    assert r"\text{for all } i" not in text
 
 
 def test_quadratic_defaults():
     at = open_page("quadratic")
     assert_charts_clean(at)
     assert "Converges" in status_text(at)
-    assert len(chart_frames(at)) == 4
+    # One live chart: read-out, decay, V, factors and loss share one η.
+    assert len(chart_frames(at)) == 1
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert [p["name"] for p in spec["params"]] == ["eta", "lr"]
+    assert spec["params"][0]["value"] == [{"eta": 1.5}] and spec["params"][0]["bind"]["input"] == "range"
+    titles = json.dumps(spec, ensure_ascii=False)
+    for title in ("Every eigendirection", "Stability boundary", "Shrink factors", "Loss L(θₜ)", "Live read-out"):
+        assert title in titles
+
+
+def test_live_chart_data_does_not_depend_on_eta():
+    """η-only sidebar changes re-send the same data: only the spec's start value moves."""
+    at = open_page("quadratic")
+    before = chart_frames(at)[0]
+    spec_before = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    at.number_input(key="lr").set_value(2.5).run()
+    after = chart_frames(at)[0]
+    spec_after = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert before.keys() == after.keys() and all(before[k].equals(after[k]) for k in before)
+    assert spec_after["params"][0]["value"] == [{"eta": 2.5}]
+    spec_before["params"][0].pop("value"), spec_after["params"][0].pop("value")
+    spec_before["params"][1].pop("expr"), spec_after["params"][1].pop("expr")
+    assert spec_before == spec_after
+
+
+def test_live_selection_value_is_validated():
+    """What the release callback accepts from the browser: a finite η ≥ 0, else nothing."""
+    assert live.eta_value({"eta": [{"eta": 2.25}]}) == 2.25
+    assert live.eta_value({"eta": [{"eta": "nan"}]}) is None and live.eta_value({"eta": []}) is None
+    assert live.eta_value({"eta": [{"eta": -1}]}) is None and live.eta_value(None) is None
+
+
+def test_clip_is_marked_in_the_decay_chart():
+    """Issue 11: values below 1e-30 sit on the floor; a marker labelled "< 1e-30" says so."""
+    at = open_page("quadratic")
+    spec = at.get("vega_lite_chart")[0].proto.spec
+    assert "< 1e-30" in spec and "triangle-down" in spec
 
 
 def test_status_flips_when_eta_crosses_eta_max():
@@ -51,14 +103,14 @@ def test_malformed_list_shows_error_and_keeps_last_good_chart():
     at = open_page("quadratic")
     at.radio(key="src").set_value("typed list").run()
     at.text_area(key="eigs").set_value("1, 2, 3").run()
-    good = chart_frames(at)[1]["points"]
+    good = eigenvalues_drawn(chart_frames(at)[0])
     at.text_area(key="eigs").set_value("1, two, 3").run()
     errors = [e.value for e in at.error]
     assert any("Item #2, 'two', is not a number" in e for e in errors), errors
     assert_charts_clean(at)
     # The stability chart still shows the last good spectrum's points.
-    after = chart_frames(at)[1]["points"]
-    assert sorted(after["λ"]) == sorted(good["λ"]) == [1.0, 2.0, 3.0]
+    after = eigenvalues_drawn(chart_frames(at)[0])
+    assert sorted(after) == sorted(good) == [1.0, 2.0, 3.0]
 
 
 @pytest.mark.parametrize(

@@ -513,6 +513,114 @@ def hessian(params, X, y, widths, activation: str = "swish", loss: str = "mse") 
     return 0.5 * (H + H.T)
 
 
+# ---------------------------------------------------------------- third derivative (central flows)
+
+
+def _act3(z: np.ndarray, activation: str):
+    """(φ(z), φ'(z), φ''(z), φ'''(z)) as arrays: the hyper-dual pass needs one order more than the HVP."""
+    phi = np.empty_like(z)
+    d1, d2 = _act(z, activation, 2, phi)
+    d1 = np.ones_like(z) if d1 is None else d1
+    if activation == "swish":  # φ''' = q(3(1 − 2σ) + z(1 − 6q)),  q = σ(1 − σ)
+        s = expit(z)
+        q = s * (1.0 - s)
+        d3 = q * (3.0 * (1.0 - 2.0 * s) + z * (1.0 - 6.0 * q))
+    elif activation == "tanh":  # φ''' = φ'(6φ² − 2)
+        d3 = d1 * (6.0 * phi * phi - 2.0)
+    elif activation == "softplus":  # φ''' = q(1 − 2σ)
+        s = expit(z)
+        d3 = s * (1.0 - s) * (1.0 - 2.0 * s)
+    else:  # relu and linear: φ'' = φ''' = 0 (almost everywhere)
+        d3 = np.zeros_like(z)
+    return phi, d1, (np.zeros_like(z) if d2 is None else d2), d3
+
+
+def _third_pass(params, Xa, yT, layout, activation, loss_name, u, v):
+    """(H u, H v, D³L[u, v, ·]) in one pass of hyper-dual numbers x + x_a ε_a + x_b ε_b + x_ab ε_a ε_b.
+
+    θ(ε) = θ + ε_a u + ε_b v is pushed through the forward and the backward pass keeping the ε_a, ε_b
+    and ε_a ε_b parts of every quantity (products: (xy)_ab = x_ab y + x_a y_b + x_b y_a + x y_ab; the
+    parameters are linear in ε, so Θ_ab = 0). The gradient's ε_a part is H u, its ε_a ε_b part is
+    ∂²/∂ε_a∂ε_b ∇L = D³L[u, v, ·], exact to rounding like the R-operator (which is the ε_a part alone).
+    """
+    n = Xa.shape[1]
+    thetas, us, vs = _thetas(params, layout), _thetas(u, layout), _thetas(v, layout)
+    n_layers = len(thetas)
+    x = [(Xa, None, None, None)]  # [a_{l−1}, 1]ᵀ and its parts (the row of ones has none)
+    zs, ds = [], []
+    for i in range(n_layers):
+        x0, xa, xb, xab = x[-1]
+        W = thetas[i][:-1]
+        z = thetas[i].T @ x0
+        za = us[i].T @ x0
+        zb = vs[i].T @ x0
+        zab = np.zeros_like(z)
+        if xa is not None:
+            za += W.T @ xa
+            zb += W.T @ xb
+            zab += us[i][:-1].T @ xb + vs[i][:-1].T @ xa + W.T @ xab
+        zs.append((za, zb, zab))
+        if i == n_layers - 1:
+            f = (z, za, zb, zab)
+            break
+        phi, d1, d2, d3 = _act3(z, activation)
+        ds.append((d1, d2, d3))
+        a0 = np.empty((phi.shape[0] + 1, n))
+        a0[:-1], a0[-1] = phi, 1.0
+        x.append((a0, d1 * za, d1 * zb, d2 * za * zb + d1 * zab))
+    # The loss head: δ = ∂L/∂f and its parts.
+    if loss_name == "mse":
+        delta = ((f[0] - yT) / n, f[1] / n, f[2] / n, f[3] / n)
+    else:
+        fz, fa, fb, fab = f
+        p = np.exp(fz - fz.max(axis=0))
+        p /= p.sum(axis=0)
+        s = yT.sum(axis=0) / n
+        ca = fa - (p * fa).sum(axis=0)
+        cb = fb - (p * fb).sum(axis=0)
+        pa, pb = p * ca, p * cb
+        pab = pb * ca + p * (fab - (pb * fa).sum(axis=0) - (p * fab).sum(axis=0))
+        delta = (s * p - yT / n, s * pa, s * pb, s * pab)
+    outs = [np.empty_like(params) for _ in range(3)]
+    out_thetas = [_thetas(o, layout) for o in outs]
+    for i in range(n_layers - 1, -1, -1):
+        x0, xa, xb, xab = x[i]
+        d, da, db, dab = delta
+        # ∂L/∂Θ_i = [a, 1]ᵀ δᵀ: its ε_a, ε_b and ε_a ε_b parts (the bias row has no a-parts).
+        np.matmul(x0, da.T, out=out_thetas[0][i])
+        np.matmul(x0, db.T, out=out_thetas[1][i])
+        np.matmul(x0, dab.T, out=out_thetas[2][i])
+        if xa is not None:
+            out_thetas[0][i][:-1] += xa @ d.T
+            out_thetas[1][i][:-1] += xb @ d.T
+            out_thetas[2][i][:-1] += xa @ db.T + xb @ da.T + xab @ d.T
+        if i == 0:
+            break
+        # δ_{i−1} = (W_i δ_i) ⊙ φ'(z_{i−1}).
+        W, Wa, Wb = thetas[i][:-1], us[i][:-1], vs[i][:-1]
+        g, ga, gb = W @ d, Wa @ d + W @ da, Wb @ d + W @ db
+        gab = Wa @ db + Wb @ da + W @ dab
+        d1, d2, d3 = ds[i - 1]
+        za, zb, zab = zs[i - 1]
+        pa, pb = d2 * za, d2 * zb  # the parts of φ'(z)
+        pab = d3 * za * zb + d2 * zab
+        delta = (g * d1, ga * d1 + g * pa, gb * d1 + g * pb, gab * d1 + ga * pb + gb * pa + g * pab)
+    return outs[0], outs[1], outs[2]
+
+
+def third_derivative(params, X, y, u, v, widths, activation: str = "swish", loss: str = "mse") -> np.ndarray:
+    """D³L(θ)[u, v, ·] = ∇_θ(uᵀ∇²L(θ)v), exact to rounding (hyper-dual forward-over-reverse).
+
+    With v = u a unit eigenvector of H this is ∇λ, the gradient of that eigenvalue (theory.md §9).
+    """
+    params, Xa, yT, layout = _prepare(params, X, y, widths, activation, loss)
+    P = layout[-1][1]
+    u, v = np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64)
+    if u.shape != (P,) or v.shape != (P,):
+        raise ValueError(f"u and v have shapes {u.shape} and {v.shape}: both must be ({P},) like params.")
+    return _third_pass(params, Xa, yT, layout, activation, loss, u, v)[2]
+
+
 # ---------------------------------------------------------------- initialisation
 
 

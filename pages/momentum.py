@@ -98,6 +98,7 @@ charts.show(
     key="momentum_errors",
     alt_text="Per-direction error of the chosen optimizer against plain gradient descent on a log scale.",
     symlog=steps > 200,
+    method=frames.METHOD_LABELS["heavy_ball" if method == "gd" else method],
 )
 
 controls.share_link()

@@ -126,3 +126,14 @@ def test_toy_sharpness_is_the_hessians_top_eigenvalue():
     xy = toy2d.gd_path(3.0, 0.05, 0.3, 3)[0][-1]
     assert gd.loc[3, "sharpness"] == pytest.approx(float(toy2d.sharpness(*xy)), rel=1e-12)
     assert gd.loc[3, "sharpness"] == pytest.approx(9.12, abs=0.01) and gd.loc[3, "hint"] == pytest.approx(7.16, abs=0.01)
+
+
+def test_lines_below_the_clip_end_with_a_marker_instead_of_running_flat():
+    at = open_page("momentum", {"method": "heavy ball", "beta": "0.6"})
+    assert_charts_clean(at)
+    errors = chart_frames(at)[1]["errors"]
+    assert errors["clipped"].any()  # GD's fast directions pass 1e-30 within T = 100 here
+    for _, line in errors.groupby(["method", "direction"]):
+        line = line.sort_values("t")
+        assert line["clipped"].sum() <= 1 and (not line["clipped"].any() or line["clipped"].iloc[-1])
+    assert "< 1e-30" in at.get("vega_lite_chart")[1].proto.spec

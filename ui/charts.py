@@ -533,9 +533,16 @@ def rate_map_chart(big: bool = False):
 MOMENTUM_ERROR_DATA = ("errors",)
 
 
-def momentum_error_chart(big: bool = False, symlog: bool = False):
-    """|θ̃ₜ,ᵢ| for a few directions under momentum (solid) and plain GD at the same η (dashed)."""
-    return finish(
+def momentum_error_chart(big: bool = False, symlog: bool = False, method: str = "heavy ball"):
+    """|θ̃ₜ,ᵢ| for a few directions under `method` (solid; its name as in the frame) and plain GD (dashed);
+    a line that falls below 10^−30 ends there with a "< 1e-30" marker."""
+    floor = (
+        _named("errors")
+        .transform_filter("datum.clipped")
+        .mark_text(text="▼ < 1e-30", dy=-10, fontSize=16 if big else 11, color=NEUTRAL)
+        .encode(x=_time_axis(symlog), y=alt.Y("|θ̃|:Q", scale=alt.Scale(type="log", nice=False)))
+    )
+    lines = (
         _named("errors")
         .mark_line(strokeWidth=3.5 if big else 2)
         .encode(
@@ -548,7 +555,8 @@ def momentum_error_chart(big: bool = False, symlog: bool = False):
             strokeDash=alt.StrokeDash(
                 "method:N",
                 title="optimizer",
-                scale=alt.Scale(domain=["heavy ball", "Nesterov", "gradient descent"], range=[[1, 0], [1, 0], [6, 4]]),
+                scale=alt.Scale(domain=[method, "gradient descent"], range=[[1, 0], [6, 4]]),
+                legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=3, symbolStrokeColor=NEUTRAL),
             ),
             detail="direction:N",
             tooltip=[
@@ -557,7 +565,6 @@ def momentum_error_chart(big: bool = False, symlog: bool = False):
                 alt.Tooltip("t:Q", title="step"),
                 alt.Tooltip("exact:N", title="θ̃ₜ,ᵢ"),
             ],
-        ),
-        big,
-        legend_bottom=True,
+        )
     )
+    return finish(alt.layer(lines, floor), big, legend_bottom=True)

@@ -7,25 +7,37 @@ keeps the URL's query string as the server rewrites it (page_info_changed), reme
 widget's current value (the element's value when the server set one, else its default, else what
 this client sent) and sends all of them with each rerun. Only loopback addresses are accepted.
 
-Also: start/stop a `streamlit run` server on a free loopback port and read its resident memory.
+Behind a proxy (cookies=True) it also does what a browser does around the websocket: it first asks
+/_stcore/health (the frontend's ping, which returns the proxy's route cookie and Streamlit's XSRF
+cookie), keeps a cookie jar, sends the XSRF token in the websocket handshake, and can upload a file,
+fetch a download, reconnect after its replica died and re-send its view (`restore`), as the frontend
+does after a reconnect that interrupted a run.
+
+Also: start/stop a `streamlit run` server on a free loopback port, or deploy/serve.py's replicas
+behind nginx, and read their resident memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Common_pb2 import FileUploaderState
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +61,11 @@ VALUE_FIELDS = {
     "text_area": "string_value",
 }
 TRIGGERS = {"button"}
+# Widgets kept (by key) for their own calls, never sent as a plain value: upload() and download().
+FILE_WIDGETS = {"file_uploader", "download_button"}
+XSRF_COOKIE = "_streamlit_xsrf"
+ROUTE_COOKIE = "st_route"  # deploy/nginx.conf.template: names the replica that answered last
+SERVE = ROOT / "deploy" / "serve.py"
 MAX_CACHED_MESSAGE_AGE = 2  # the default of global.maxCachedMessageAge: reruns a cached message is kept
 
 
@@ -61,6 +78,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (VmRSS), in MB; nan if it is gone."""
+    try:
+        import psutil  # optional: /proc otherwise
+
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except ImportError:
+        pass
+    except Exception:  # psutil.NoSuchProcess
+        return float("nan")
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 @dataclass
 class Server:
     proc: subprocess.Popen
@@ -69,17 +106,7 @@ class Server:
 
     def rss_mb(self) -> float:
         """Resident memory of the server process (VmRSS), in MB."""
-        try:
-            import psutil  # optional: /proc otherwise
-
-            return psutil.Process(self.proc.pid).memory_info().rss / 2**20
-        except ImportError:
-            pass
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return float("nan")
+        return rss_mb(self.proc.pid)
 
     def check(self) -> None:
         """Raise if the server process has exited (for instance killed from outside)."""
@@ -134,6 +161,77 @@ def start_server(script: Path, timeout: float = 60) -> Server:
     raise RuntimeError(f"streamlit did not answer /_stcore/health within {timeout:.0f} s (log: {log.name})")
 
 
+@dataclass
+class Cluster:
+    """`python deploy/serve.py --replicas k --port P`: k replicas behind nginx, one URL (the proxy)."""
+
+    proc: subprocess.Popen
+    url: str
+    log: str  # the log directory (serve.json, replica-<i>.log, nginx-*.log, serve.log)
+
+    def state(self) -> dict:
+        return json.loads((Path(self.log) / "serve.json").read_text())
+
+    def replicas(self) -> dict[str, dict]:
+        """name → {"port", "pid", "log"} as serve.py last wrote them (a restarted replica has a new pid)."""
+        return {r["name"]: r for r in self.state()["replicas"]}
+
+    def rss_mb(self) -> float:
+        """Resident memory of all replicas together, MB (nginx adds a few MB, not counted)."""
+        return sum(rss_mb(r["pid"]) for r in self.replicas().values() if r["pid"])
+
+    def kill_replica(self, name: str, sig: int = signal.SIGKILL) -> int:
+        """Kill one replica as a crash would (SIGKILL by default); its pid."""
+        pid = self.replicas()[name]["pid"]
+        os.kill(pid, sig)
+        return pid
+
+    def check(self) -> None:
+        code = self.proc.poll()
+        if code is not None:
+            raise RuntimeError(f"deploy/serve.py exited with code {code} (logs: {self.log})")
+
+    def stop(self) -> None:
+        """SIGTERM to serve.py, which stops nginx and every replica."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def start_cluster(replicas: int = 2, log_dir: str | None = None, timeout: float = 180, extra=()) -> Cluster:
+    """deploy/serve.py on a free loopback port, once the proxy answers /_stcore/health."""
+    port = free_port()
+    log_dir = log_dir or tempfile.mkdtemp(prefix="serve-")
+    Path(log_dir).mkdir(parents=True, exist_ok=True)
+    out = open(Path(log_dir) / "serve.out", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, str(SERVE), "--replicas", str(replicas), "--port", str(port), "--log-dir", log_dir, *extra],
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    out.close()
+    cluster = Cluster(proc, f"http://127.0.0.1:{port}", log_dir)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            if cluster.state()["ready"]:  # serve.py has checked the proxy: nothing of it polls any more
+                return cluster
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.3)
+    cluster.stop()
+    out_text = (Path(log_dir) / "serve.out").read_text(errors="replace")[-2000:]
+    raise RuntimeError(f"deploy/serve.py did not come up within {timeout:.0f} s (logs: {log_dir}):\n{out_text}")
+
+
 # ---- one session --------------------------------------------------------------------------
 
 
@@ -161,6 +259,7 @@ class Result:
     deltas: int = 0
     nbytes: int = 0  # ForwardMsg bytes received for this rerun
     started: float = 0.0  # time.perf_counter() when sent
+    closed: bool = False  # the websocket dropped before the run finished (its server or replica died)
 
     @property
     def ok(self) -> bool:
@@ -185,6 +284,8 @@ def _url_text(value) -> str:
 
 def _current_value(kind: str, proto, known):
     """The value the frontend would hold for this widget after the run."""
+    if kind == "file_uploader":  # the frontend keeps the files it uploaded
+        return known
     if kind == "slider":
         return list(proto.value) if proto.set_value else (known if known is not None else list(proto.default))
     if kind == "number_input":
@@ -203,13 +304,17 @@ def _current_value(kind: str, proto, known):
 class Session:
     """One visitor's tab: a websocket and the state the frontend would keep."""
 
-    def __init__(self, url: str, rerun_timeout: float = 60.0):
+    def __init__(self, url: str, rerun_timeout: float = 60.0, cookies: bool = False):
         host = urlparse(url).hostname
         if host not in LOOPBACK:
             raise ValueError(f"load tests talk to loopback only, not {host!r}")
+        self.url = url.rstrip("/")
         self.ws_url = url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
         self.rerun_timeout = rerun_timeout
         self.ws = None
+        # A browser's cookie jar (None: no cookies, no XSRF token: how the single-server load test connects).
+        self.cookies: dict[str, str] | None = {} if cookies else None
+        self.session_id = ""  # the server's AppSession id (uploads and backend requests name it)
         self.query = ""
         self.page_hash = ""
         self.pages: dict[str, str] = {}  # url path → page_script_hash
@@ -221,13 +326,158 @@ class Session:
         self.runs = 0
 
     async def connect(self) -> None:
+        if self.cookies is None:
+            self.ws = await websockets.connect(
+                self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30, ping_interval=None
+            )
+            return
+        # As the frontend: ping first (cookies), then the websocket with the XSRF token and, on a
+        # reconnect, the previous session id (a replica that does not know it starts a new session).
+        status, _ = await asyncio.to_thread(self.http, "GET", "/_stcore/health")
+        if status != 200:
+            raise ConnectionError(f"/_stcore/health answered {status}")
+        protocols = ["streamlit", self.cookies.get(XSRF_COOKIE, "none")]
+        if self.session_id:
+            protocols.append(self.session_id)
         self.ws = await websockets.connect(
-            self.ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30, ping_interval=None
+            self.ws_url,
+            subprotocols=protocols,
+            additional_headers={"Cookie": self._cookie_header()},
+            origin=self.url,
+            max_size=None,
+            open_timeout=30,
+            ping_interval=None,
         )
+        self._take_cookies(self.ws.response.headers.get_all("Set-Cookie"))
 
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()
+
+    async def wait_closed(self) -> None:
+        await self.ws.wait_closed()
+
+    async def reconnect(self) -> None:
+        """A new websocket after the old one dropped (the frontend does this by itself)."""
+        try:
+            await self.close()
+        except Exception:  # the old socket is already dead
+            pass
+        await self.connect()
+
+    async def restore(self, label: str = "restore") -> Result:
+        """Re-send the view this tab holds (URL, page, every widget's value): what the frontend sends
+        after reconnecting when the connection dropped during a run (App.handleConnectionStateChanged)."""
+        return await self._rerun(self._state(), label)
+
+    @property
+    def replica(self) -> str | None:
+        """The replica the proxy's cookie names (None without the proxy)."""
+        return None if self.cookies is None else self.cookies.get(ROUTE_COOKIE)
+
+    def view(self) -> tuple:
+        """What the person sees selected: the page, the URL and every control's value."""
+        values = tuple(sorted((k, repr(w.value)) for k, w in self.widgets.items() if w.kind in VALUE_FIELDS))
+        return self.page_hash, tuple(sorted(parse_qsl(self.query, keep_blank_values=True))), values
+
+    # -- HTTP beside the websocket (cookies=True)
+
+    def _cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in (self.cookies or {}).items())
+
+    def _take_cookies(self, headers: list[str]) -> None:
+        for header in headers:
+            name, _, value = header.split(";", 1)[0].strip().partition("=")
+            if name and self.cookies is not None:
+                self.cookies[name] = value
+
+    def http(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes]:
+        """One request with this tab's cookies (and XSRF header on writes); (status, body)."""
+        url = path if path.startswith("http") else self.url + path
+        if urlparse(url).hostname not in LOOPBACK:
+            raise ValueError(f"load tests talk to loopback only, not {url!r}")
+        request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
+        if self.cookies:
+            request.add_header("Cookie", self._cookie_header())
+        if method not in ("GET", "HEAD") and self.cookies and XSRF_COOKIE in self.cookies:
+            request.add_header("X-Xsrftoken", self.cookies[XSRF_COOKIE])
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                self._take_cookies(response.headers.get_all("Set-Cookie") or [])
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            self._take_cookies(exc.headers.get_all("Set-Cookie") or [])
+            return exc.code, exc.read()
+
+    async def upload(self, key: str, name: str, data: bytes, mime: str = "text/csv") -> Result:
+        """Put a file into the file_uploader with this key, as the frontend does: ask the session for an
+        upload URL, PUT the file there (multipart), then rerun with the uploader's new state."""
+        widget = self.widgets[key]
+        request_id = str(uuid.uuid4())
+        msg = BackMsg()
+        msg.file_urls_request.request_id = request_id
+        msg.file_urls_request.file_names.append(name)
+        msg.file_urls_request.session_id = self.session_id
+        await self.ws.send(msg.SerializeToString())
+        reply = await self._wait_for(
+            lambda f: f.WhichOneof("type") == "file_urls_response" and f.file_urls_response.response_id == request_id
+        )
+        urls = reply.file_urls_response.file_urls[0]
+        boundary = uuid.uuid4().hex
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                f"Content-Type: {mime}\r\n\r\n"
+            ).encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        status, text = await asyncio.to_thread(
+            self.http, "PUT", urls.upload_url, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        )
+        self.last_upload_status = status
+        if status not in (200, 204):
+            return Result(f"upload {key}", 0.0, errors=[f"upload answered {status}: {text[:200]!r}"])
+        state = FileUploaderState()
+        info = state.uploaded_file_info.add()
+        info.name, info.size, info.file_id = name, len(data), urls.file_id
+        info.file_urls.CopyFrom(urls)
+        widget.value = state
+        return await self._rerun(self._state(), f"upload {key}")
+
+    async def download(self, key: str) -> tuple[int, bytes, str]:
+        """Click the download button with this key: (HTTP status, body, URL). A deferred download
+        (data given as a callable) first asks the session for its URL over the websocket."""
+        proto = self.widgets[key].proto
+        url = proto.url
+        if proto.HasField("deferred_file_id"):
+            request_id = str(uuid.uuid4())
+            msg = BackMsg()
+            msg.backend_operation_request.request_id = request_id
+            msg.backend_operation_request.session_id = self.session_id
+            msg.backend_operation_request.deferred_file.file_id = proto.deferred_file_id
+            await self.ws.send(msg.SerializeToString())
+            reply = await self._wait_for(
+                lambda f: (
+                    f.WhichOneof("type") == "backend_operation_response"
+                    and f.backend_operation_response.request_id == request_id
+                )
+            )
+            if reply.backend_operation_response.error_msg:
+                return 0, reply.backend_operation_response.error_msg.encode(), ""
+            url = reply.backend_operation_response.deferred_file.url
+        status, body = await asyncio.to_thread(self.http, "GET", url)
+        return status, body, url
+
+    async def _wait_for(self, wanted, timeout: float = 30.0) -> ForwardMsg:
+        """Read messages until one satisfies wanted (used between runs only)."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            raw = await asyncio.wait_for(self.ws.recv(), max(deadline - time.perf_counter(), 0.01))
+            fwd = ForwardMsg()
+            fwd.ParseFromString(raw)
+            if wanted(fwd):
+                return fwd
 
     # -- interactions
 
@@ -277,6 +527,11 @@ class Session:
         self._add_cached_hashes(rs)
         for w in self.widgets.values():
             if w.kind in TRIGGERS:
+                continue
+            if w.kind == "file_uploader" and w.value is not None:
+                ws = rs.widget_states.widgets.add()
+                ws.id = w.id
+                ws.file_uploader_state_value.CopyFrom(w.value)
                 continue
             field_name = VALUE_FIELDS.get(w.kind)
             if field_name is None or w.value is None:
@@ -331,6 +586,8 @@ class Session:
                     self._read_delta(fwd, result, seen)
                 elif kind == "new_session":
                     self.page_hash = fwd.new_session.page_script_hash
+                    if fwd.new_session.HasField("initialize"):
+                        self.session_id = fwd.new_session.initialize.session_id
                     seen = {}  # a new run (or the router's st.rerun) draws the page again
                     for p in fwd.new_session.app_pages:
                         self.pages.setdefault(p.url_pathname, p.page_script_hash)
@@ -349,6 +606,7 @@ class Session:
             result.errors.append(f"no script_finished within {self.rerun_timeout:.0f} s")
         except websockets.ConnectionClosed as exc:
             result.errors.append(f"connection closed: {exc}")
+            result.closed = True
         result.seconds = time.perf_counter() - result.started
         if seen:
             for key, w in seen.items():
@@ -382,6 +640,6 @@ class Session:
             result.last_progress = time.perf_counter()
         elif kind == "alert":
             result.alerts.append(el.alert.body[:200])
-        elif kind in VALUE_FIELDS or kind in TRIGGERS:
+        elif kind in VALUE_FIELDS or kind in TRIGGERS or kind in FILE_WIDGETS:
             proto = getattr(el, kind)
             seen[_widget_key(proto.id)] = Widget(proto.id, kind, proto)

@@ -57,6 +57,78 @@ SCRUB = """([chartIndex, value]) => new Promise((resolve) => {
 })"""
 
 
+WATCH_PAGE = """() => { window.__latency = new Promise((resolve) => {
+  // The live chart gets a new key when the sidebar moves η (a new element): watch the whole page's
+  // charts, and resolve once the last chart's SVG has changed and been painted.
+  const main = document.querySelector('[data-testid=stMain]') || document.body;
+  let pressed = null;
+  document.addEventListener('keydown', (e) => { pressed = e.timeStamp; }, {capture: true, once: true});
+  const inSvg = (n) => n && (n.nodeName === 'svg' || (n.closest && n.closest('svg')));
+  const obs = new MutationObserver((records) => {
+    if (pressed === null) return;
+    if (!records.some((r) => inSvg(r.target) || [...r.addedNodes].some(inSvg))) return;
+    obs.disconnect();
+    requestAnimationFrame(() => resolve(performance.now() - pressed));
+  });
+  obs.observe(main, {subtree: true, childList: true, attributes: true, characterData: true});
+  setTimeout(() => { obs.disconnect(); resolve(-1); }, 10000);
+}); }"""
+
+LIVE_MOVE = """([value]) => new Promise((resolve) => {
+  // One move of the live η: an input event on its slider → every view of the compound chart
+  // redrawn (Vega renders the whole scene in one pass) → the next frame painted.
+  const chart = document.querySelector('[data-testid=stVegaLiteChart]');
+  const input = chart.querySelector('.vega-bindings input[type=range]');
+  const obs = new MutationObserver(() => {
+    obs.disconnect();
+    requestAnimationFrame(() => resolve(performance.now() - t0));
+  });
+  obs.observe(chart.querySelector('svg'), {subtree: true, childList: true, attributes: true, characterData: true});
+  input.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true}));
+  const t0 = performance.now();
+  input.value = value;
+  input.dispatchEvent(new Event('input', {bubbles: true}));
+  setTimeout(() => { obs.disconnect(); resolve(-1); }, 5000);
+})"""
+
+
+def live_moves(browser, url: str, moves: int) -> list[float]:
+    """The live η slider moved `moves` times (as during a drag): ms until every view is repainted."""
+    pg = browser.new_page(viewport={"width": 1280, "height": 900})
+    pg.goto(url)
+    pg.wait_for_selector(".vega-bindings input[type=range]", timeout=60_000)
+    idle(pg, 1)
+    top = float(pg.eval_on_selector(".vega-bindings input[type=range]", "e => e.max"))
+    times = []
+    for i in range(moves):
+        value = top * (0.2 + 0.6 * ((i * 7) % moves) / moves)
+        t = pg.evaluate(LIVE_MOVE, [value])
+        if t > 0:
+            times.append(t)
+    pg.close()
+    return times
+
+
+def sidebar_repaint(browser, url: str, label: str, moves: int) -> list[float]:
+    """Key press on a sidebar slider → a chart's SVG changed and painted (any chart: see WATCH_PAGE)."""
+    pg = browser.new_page(viewport={"width": 1280, "height": 900})
+    pg.goto(url)
+    idle(pg, 1)
+    thumb = pg.locator(f"[data-testid=stSlider] input[type=range][aria-label='{label}']")
+    thumb.focus()
+    times = []
+    for i in range(moves):
+        key = "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft"
+        pg.evaluate(WATCH_PAGE)
+        thumb.press(key)
+        value = pg.evaluate("() => window.__latency")
+        if value > 0:
+            times.append(value)
+        idle(pg, 1)
+    pg.close()
+    return times
+
+
 def idle(pg, charts: int = 1) -> None:
     """The rerun has finished and at least `charts` charts have their SVG."""
     pg.wait_for_timeout(250)
@@ -142,10 +214,13 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
+    from loadtest.client import start_server as launch
+
     path = chromium_path()
     if path is None:
         sys.exit("no Chromium: apt-get install -y chromium")
     proc, url = start_server()
+    floor = launch(ROOT / "loadtest" / "minimal_app.py")
     rows = []
     try:
         with sync_playwright() as p:
@@ -153,34 +228,41 @@ def main() -> None:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             rows.append(("first load on a fresh server, quadratic", [page_load(context, f"{url}/quadratic")]))
             context.close()
-            for name, path in (("home", ""), ("quadratic", "/quadratic"), ("momentum", "/momentum")):
-                cold, warm = loads(browser, f"{url}{path}")
-                rows.append((f"load, {name}: new visitor (empty cache)", cold))
-                rows.append((f"load, {name}: return visit (cached)", warm))
-            rows.append(
-                (
-                    "quadratic: sidebar η slider → repaint",
-                    slider_repaint(browser, f"{url}/quadratic", "η", 0, args.moves),
-                )
-            )
+            cold, _ = loads(browser, floor.url)
+            rows.append(("FLOOR load: new visitor (empty cache)", cold))
+            rows.append(("FLOOR slider → repaint", sidebar_repaint(browser, floor.url, "frequency", args.moves)))
+            for n in (10, 1_000, 10_000):
+                page = f"{url}/quadratic?n={n}"
+                cold, _ = loads(browser, page)
+                rows.append((f"n={n:,}: load, new visitor, all charts drawn", cold))
+                rows.append((f"n={n:,}: live η → every view repainted", live_moves(browser, page, args.moves)))
+                sidebar = sidebar_repaint(browser, page, "η", args.moves)
+                rows.append((f"n={n:,}: sidebar η → last chart repainted", sidebar))
+            cold, _ = loads(browser, url)
+            rows.append(("home: load, new visitor", cold))
             rows.append(
                 (
                     "momentum: sidebar β slider → repaint",
                     slider_repaint(browser, f"{url}/momentum?method=heavy+ball", "momentum β", 0, args.moves),
                 )
             )
-            rows.append(
-                ("quadratic: in-chart η scrubber → repaint", scrubber(browser, f"{url}/quadratic", 1, args.moves))
-            )
             browser.close()
     finally:
         stop_server(proc)
-    print(f"{'measure (ms)':<44} {'n':>3} {'median':>8} {'p95':>8}")
+        floor.stop()
+    print(f"{'measure (ms)':<52} {'n':>3} {'median':>8} {'p95':>8} {'÷ floor':>8}")
+    floor_of = {"load": None, "repaint": None}
+    for name, values in rows:
+        if name.startswith("FLOOR") and values:
+            floor_of["load" if "load" in name else "repaint"] = statistics.median(values)
     for name, values in rows:
         if not values:
-            print(f"{name:<44} {0:>3} {'—':>8} {'—':>8}")
+            print(f"{name:<52} {0:>3} {'—':>8} {'—':>8}")
             continue
-        print(f"{name:<44} {len(values):>3} {statistics.median(values):>8.1f} {percentile(values, 95):>8.1f}")
+        median = statistics.median(values)
+        base = floor_of["load"] if "load" in name else floor_of["repaint"] if "sidebar" in name else None
+        ratio = f"{median / base:8.2f}" if base and not name.startswith("FLOOR") else ""
+        print(f"{name:<52} {len(values):>3} {median:>8.1f} {percentile(values, 95):>8.1f} {ratio}")
 
 
 if __name__ == "__main__":

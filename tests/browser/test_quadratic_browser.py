@@ -43,14 +43,14 @@ def test_home_page(page, server):
 
 def test_quadratic_status_flips_across_eta_max(page, server):
     open_app(page, f"{server}/quadratic")
-    assert_page_healthy(page, 4)
+    assert_page_healthy(page, 1)
     assert "Converges" in page.get_by_text("Converges").first.inner_text()
     box = page.get_by_label("η (exact)")
     box.fill("2.05")
     box.press("Enter")
     wait_idle(page)
     page.get_by_text("Diverges").first.wait_for(timeout=10_000)
-    assert_page_healthy(page, 4)
+    assert_page_healthy(page, 1)
     screenshot(page, "quadratic-diverging", full=False)
     # The η_max button lands exactly on 2/λ_max = 2: oscillates forever.
     page.get_by_role("button", name="η = η_max").click()

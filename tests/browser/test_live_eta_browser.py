@@ -1,0 +1,172 @@
+"""Live η on the quadratic and home pages, in Chromium: the slider under the live chart recomputes
+every view and the read-out in the browser, the values equal core.quadratic's, and releasing it
+sets the sidebar's η, the metrics and the URL; the sidebar's η moves the slider."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from core import quadratic as q
+from tests.browser.conftest import open_app, screenshot, wait_idle
+
+LIVE = "[data-testid=stVegaLiteChart]"
+DEFAULT = np.linspace(0.1, 1.0, 10)  # the default spectrum: evenly spaced, n = 10
+
+
+SHOWS = "(s) => [...document.querySelectorAll('svg text')].some(t => t.textContent.startsWith(s))"
+
+
+def view_markup(pg) -> dict[str, str]:
+    """Each view of the live chart (by its Vega group name) → its drawn marks, serialised."""
+    return pg.eval_on_selector(
+        LIVE,
+        """el => Object.fromEntries([...el.querySelectorAll('g.mark-group.role-scope')]
+              .filter(g => /concat_\\d+(_concat_\\d+)?_group$/.test(g.getAttribute('class')))
+              .map(g => [g.getAttribute('class').split(' ').pop(),
+                         [...g.querySelectorAll('path, line, text')].map(e =>
+                           (e.getAttribute('d') || '') + (e.getAttribute('transform') || '')
+                           + (e.getAttribute('x2') || '') + e.textContent).join('|')]))""",
+    )
+
+
+def readout(pg) -> list[str]:
+    return pg.eval_on_selector_all(
+        f"{LIVE} svg text",
+        "els => els.map(e => e.textContent)"
+        ".filter(t => t.startsWith('η = ') || /^(Converges|Diverges|Osc|Does)/.test(t))",
+    )
+
+
+def move_live(pg, value: float, release: bool = True) -> None:
+    """Move the live slider as a drag does (pointer down, input events), then let go (pointer up)."""
+    pg.eval_on_selector(
+        f"{LIVE} .vega-bindings input[type=range]",
+        """(e, [v, release]) => {
+              e.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true, composed: true}));
+              e.value = v; e.dispatchEvent(new Event('input', {bubbles: true}));
+              if (release) {
+                e.dispatchEvent(new Event('change', {bubbles: true}));
+                window.dispatchEvent(new PointerEvent('pointerup', {bubbles: true}));
+              } }""",
+        [value, release],
+    )
+
+
+def number(text: str, label: str) -> str:
+    match = re.search(re.escape(label) + r" = ([^ ·:]+)", text)
+    assert match, (label, text)
+    return match.group(1)
+
+
+def test_live_eta_changes_every_view_and_the_readout(page, server):
+    open_app(page, f"{server}/quadratic")
+    page.wait_for_selector(f"{LIVE} .vega-bindings input[type=range]")
+    before, text_before = view_markup(page), readout(page)
+    assert len(before) >= 4, before.keys()  # read-out, decay, V, factors, loss
+    # A real drag with the mouse: every view follows in the browser. (Streamlit sends the value to
+    # Python when the slider rests ≥ 150 ms, also mid-drag; that rerun leaves the chart as it is.)
+    slider = page.locator(f"{LIVE} .vega-bindings input[type=range]")
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.3, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.84, y, steps=8)  # η ≈ 0.84 × 5 = 4.2: past η_max
+    page.wait_for_function(SHOWS, arg="Diverges")
+    after = view_markup(page)
+    changed = [name for name in before if before[name] != after.get(name)]
+    assert set(changed) == set(before), f"unchanged views: {set(before) - set(changed)}"
+    assert readout(page) != text_before
+    page.mouse.up()
+    page.wait_for_function("() => location.search.includes('lr=')", timeout=15_000)
+    screenshot(page, "quadratic-live-eta-2.1")
+
+
+@pytest.mark.parametrize("eta", [0.37, 1.1, 2.0, 2.2])
+def test_readout_equals_core(page, server, eta):
+    """The browser's read-out equals core.quadratic's rate, steps to ε and verdict (6 digits)."""
+    open_app(page, f"{server}/quadratic")
+    page.wait_for_selector(f"{LIVE} .vega-bindings input[type=range]")
+    move_live(page, eta, release=False)
+    page.wait_for_function(SHOWS, arg=f"η = {eta:g}")
+    line, verdict = readout(page)
+    theta0 = np.ones(10)
+    assert float(number(line, "η/η_max")) == pytest.approx(eta / q.max_stable_lr(DEFAULT), rel=1e-6)
+    assert float(number(line, "rate max|1 − ηλᵢ|")) == pytest.approx(q.rate(DEFAULT, eta), rel=1e-6)
+    steps = q.steps_to_tolerance(DEFAULT, eta, 1e-6)
+    assert line.endswith("never" if math.isinf(steps) else f"{steps:,}"), line
+    status = q.status(DEFAULT, eta, theta0)
+    if status["status"] == "diverges":
+        assert verdict.startswith(f"Diverges: direction {status['direction'] + 1} ")
+        assert verdict.endswith(f"at step {int(status['step']):,}"), verdict
+    else:
+        assert verdict.lower().startswith(status["status"]), (verdict, status)
+
+
+def test_loss_tooltip_equals_core(page, server):
+    """Hover the loss's last point: the exact L(θ_T) the browser computed equals core's, 6 digits."""
+    open_app(page, f"{server}/quadratic")
+    page.wait_for_selector(f"{LIVE} .vega-bindings input[type=range]")
+    move_live(page, 0.6, release=False)
+    page.wait_for_function(SHOWS, arg="η = 0.6")
+    points = page.locator(f"{LIVE} g.mark-symbol.role-mark path")
+    last = points.nth(points.count() - 1)  # the loss is the last view; its last point is t = T = 100
+    last.scroll_into_view_if_needed()
+    last.hover(force=True)
+    tip = page.locator("#vg-tooltip-element")
+    tip.wait_for(state="visible", timeout=5_000)
+    text = tip.inner_text()
+    assert "100" in text, text
+    exact = float(re.search(r"L\(θₜ\)\s*([-−0-9.e+]+)", text).group(1).replace("−", "-"))
+    assert exact == pytest.approx(q.loss_curve(DEFAULT, 0.6, np.ones(10), 100)[-1], rel=1e-6)
+
+
+def test_release_updates_sidebar_url_and_metrics_and_sidebar_moves_the_slider(page, server):
+    open_app(page, f"{server}/quadratic")
+    page.wait_for_selector(f"{LIVE} .vega-bindings input[type=range]")
+    move_live(page, 2.2)
+    page.wait_for_function("() => location.search.includes('lr=2.2')", timeout=15_000)
+    wait_idle(page)
+    assert page.get_by_label("η (exact)").input_value() == "2.2"
+    metrics = page.eval_on_selector_all("[data-testid=stMetricValue]", "els => els.map(e => e.textContent)")
+    assert "2.2" in metrics and "1.1" in metrics and "never" in metrics, metrics  # η, η/η_max, steps
+    page.get_by_text("Diverges").first.wait_for()
+    # The live chart was not re-embedded by its own release: the slider stays where it was let go.
+    assert page.eval_on_selector(f"{LIVE} .vega-bindings input[type=range]", "e => e.value") == "2.2"
+    # The sidebar's η moves the live slider and read-out.
+    box = page.get_by_label("η (exact)")
+    box.fill("0.8")
+    box.press("Enter")
+    wait_idle(page)
+    page.wait_for_function(SHOWS, arg="η = 0.8")
+    assert page.eval_on_selector(f"{LIVE} .vega-bindings input[type=range]", "e => e.value") == "0.8"
+
+
+def test_clip_marker_and_hide(page, server):
+    open_app(page, f"{server}/quadratic")
+    page.wait_for_selector(f"{LIVE} .vega-bindings input[type=range]")
+    texts = page.eval_on_selector_all(f"{LIVE} svg text", "els => els.map(e => e.textContent)")
+    assert "< 1e-30" in texts
+    open_app(page, f"{server}/quadratic?hide=lr,status")
+    page.wait_for_selector(f"{LIVE} svg")
+    assert page.locator(f"{LIVE} .vega-bindings input").count() == 0  # the live control hides with η
+    assert not any(t.startswith("η = ") for t in readout(page))
+
+
+def test_home_example_is_live_and_syncs_back(page, server):
+    open_app(page, server)
+    page.wait_for_selector(f"{LIVE} .vega-bindings input[type=range]")
+    page.eval_on_selector(
+        f"{LIVE} .vega-bindings input[type=range]",
+        "e => { e.value = 2.2; e.dispatchEvent(new Event('input', {bubbles: true})); }",
+    )
+    page.wait_for_function(SHOWS, arg="oscillating blow-up")
+    page.eval_on_selector(
+        f"{LIVE} .vega-bindings input[type=range]", "e => e.dispatchEvent(new Event('change', {bubbles: true}))"
+    )
+    page.wait_for_function("() => location.search.includes('hx=2.2')", timeout=15_000)
+    wait_idle(page)
+    page.get_by_text("oscillating blow-up", exact=True).first.wait_for()
+    screenshot(page, "home-live")

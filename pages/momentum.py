@@ -1,6 +1,8 @@
 """Momentum: the heavy-ball / Nesterov rate map over (ηλ, β), the spectrum on it, and error curves."""
 
 
+import math
+
 import streamlit as st
 
 from core import momentum
@@ -86,10 +88,10 @@ st.caption(
     "rate √β for heavy ball), diverging (ρ ≥ 1). Triangles sit at the map's edge for ηλ > 4."
 )
 
-if method == "gd":
+if method == "gd" and math.isfinite(best["lr"]):
     st.subheader("What momentum would do: Polyak's heavy ball at (η*, β*) (solid) against your GD at η (dashed)")
     errors = frames.momentum_error_frame(eigenvalues, best["lr"], best["beta"], theta0, steps, "heavy_ball", gd_lr=lr)
-else:
+else:  # with GD and no λ > 0 there is no optimum to show: heavy ball at β = 0 is GD itself
     st.subheader(f"Error per direction: {sidebar.METHOD_NAMES[method]} (solid) against plain GD at the same η (dashed)")
     errors = frames.momentum_error_frame(eigenvalues, lr, beta, theta0, steps, method)
 charts.show(

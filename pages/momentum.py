@@ -1,15 +1,59 @@
 """Momentum: the heavy-ball / Nesterov rate map over (ηλ, β), the spectrum on it, and error curves."""
 
 
+import functools
 import math
 
+import numpy as np
 import streamlit as st
 
 from core import momentum
-from ui import charts, controls, equations, frames, sidebar
+from ui import charts, controls, equations, frames, live, live_momentum, sidebar
 from ui.routing import ensure_app_router
+from ui.style import presenting
 
 ensure_app_router()
+
+LIVE_STATE = "_live_mom"  # {"spec": (η, β) in the chart's spec, "shown": (η, β) on screen, "seq": generation}
+
+
+def _same(a, b) -> bool:
+    return all(
+        (x is None and y is None) or (x is not None and y is not None and math.isclose(x, y, rel_tol=1e-12, abs_tol=0))
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _live_frames(eigenvalues, theta0, steps):
+    return live_momentum.momentum_frames(eigenvalues, theta0, steps)
+
+
+def _errors_at_sidebar(eigenvalues, lr, beta, theta0, steps, method, best):
+    """The error curves at the sidebar's (η, β), computed by core (the CSV export)."""
+    if method == "gd" and math.isfinite(best["lr"]):
+        return frames.momentum_error_frame(eigenvalues, best["lr"], best["beta"], theta0, steps, "heavy_ball", gd_lr=lr)
+    return frames.momentum_error_frame(eigenvalues, lr, beta, theta0, steps, method)
+
+
+def _sync_from_live(key: str, eigenvalues: np.ndarray, method: str) -> None:
+    """A live slider was released: its η (and β) become the sidebar's (and so the URL's and the metrics')."""
+    selection = st.session_state[key].selection
+    state = st.session_state.get(LIVE_STATE)
+    if state is None:
+        return
+    lr_now, beta_now = state["shown"]
+    if beta_now is not None:
+        b = live_momentum.beta_value(selection)
+        if b is not None:
+            beta_now = b
+            st.session_state["beta"] = b
+    value = live.eta_value(selection)
+    if value is not None:
+        lr_now = min(value, sidebar.LR_MAX)
+        edge_now = momentum.max_stable_lr(eigenvalues, beta_now or 0.0, method)  # the unit of "η/η_max"
+        sidebar.set_lr(lr_now, edge_now if math.isfinite(edge_now) else 1.0)
+    st.session_state[LIVE_STATE] = {**state, "shown": (lr_now, beta_now)}
 
 st.title("Momentum: heavy ball and Nesterov")
 st.caption(
@@ -70,37 +114,62 @@ sidebar.mark_button(row[3], sidebar.polyak_mark(eigenvalues), key="jump")
 
 
 map_method = method if method != "gd" else "heavy_ball"
-st.subheader(f"Rate map: ρ over (ηλ, β) for {sidebar.METHOD_NAMES[map_method]}")
-charts.show(
-    charts.rate_map_chart,
-    {
-        "cells": frames.rate_map_frame(map_method),
-        "boundary": frames.boundary_frame(),
-        "spectrum": frames.spectrum_on_map_frame(eigenvalues, lr, beta, map_method),
-    },
-    key="rate_map",
-    alt_text=f"Heatmap of the convergence rate over step size × eigenvalue and momentum for {map_method}, with "
-    "the stability edges of GD, heavy ball and Nesterov and the current spectrum as points.",
-)
+# The live chart's spec keeps the (η, β) it was built with while its sliders move them (a changed spec is
+# re-embedded: a visible redraw); only a sidebar change writes new ones, under a new key.
+state = st.session_state.get(LIVE_STATE)
+now = (lr, beta if method != "gd" else None)
+if state is None or not _same(now, state["shown"]):
+    state = {"spec": now, "shown": now, "seq": 0 if state is None else state["seq"] + 1}
+    st.session_state[LIVE_STATE] = state
+edge = momentum.max_stable_lr(eigenvalues, beta, method)
+eta_top = min(max(2.5 * edge if math.isfinite(edge) else 2.5 * max(lr, 1e-12), 1.05 * lr), frames.ETA_CEILING)
+views = tuple(v for v in ("rate_map", "momentum_errors") if controls.visible(v))
+fixed = (float(best["lr"]), float(best["beta"])) if method == "gd" and math.isfinite(best["lr"]) else None
+if fixed is not None:
+    st.subheader("What momentum would do: Polyak's heavy ball at (η*, β*) (solid) against your GD at η (dashed)")
+else:  # with GD and no λ > 0 there is no optimum to show: heavy ball at β = 0 is GD itself
+    st.subheader(f"Error per direction: {sidebar.METHOD_NAMES[method]} (solid) against plain GD at the same η (dashed)")
+if views:
+    spec = live_momentum.momentum_spec(
+        method,
+        presenting(),
+        steps > 200,
+        fixed,
+        state["spec"][0],
+        eta_top,
+        state["spec"][1],
+        controls.visible("lr") and controls.visible("live"),
+        controls.visible("beta") and controls.visible("live"),
+        views,
+    )
+    key = f"mom_{state['seq']}"
+    live.show(
+        spec,
+        _live_frames(eigenvalues, theta0, steps),
+        key=key,
+        alt_text=(
+            f"Heatmap of the convergence rate over step size × eigenvalue and momentum for {map_method}, with the "
+            "stability edges of GD, heavy ball and Nesterov and your spectrum as points; below, the error per "
+            "direction of the chosen optimizer against plain gradient descent on a log scale; recomputed in the "
+            "browser as the η and β sliders move."
+        ),
+        on_select=functools.partial(_sync_from_live, key, eigenvalues, method),
+        modes=("eta", "beta") if method != "gd" else ("eta",),
+        name="momentum",
+        export=lambda: charts.chart_csv(
+            {
+                "cells": frames.rate_map_frame(map_method),
+                "spectrum": frames.spectrum_on_map_frame(eigenvalues, lr, beta, map_method),
+                "errors": _errors_at_sidebar(eigenvalues, lr, beta, theta0, steps, method, best),
+            }
+        ),
+    )
 st.caption(
     "Black: GD's edge ηλ = 2. Orange dashed: heavy ball's ηλ = 2 + 2β. Pink dotted: Nesterov's ηλ = (2 + 2β)/(1 + 2β). "
     "Hover a cell for its regime: monotone (real positive roots), oscillating (real negative), rippling (complex: "
-    "rate √β for heavy ball), diverging (ρ ≥ 1). Triangles sit at the map's edge for ηλ > 4."
-)
-
-if method == "gd" and math.isfinite(best["lr"]):
-    st.subheader("What momentum would do: Polyak's heavy ball at (η*, β*) (solid) against your GD at η (dashed)")
-    errors = frames.momentum_error_frame(eigenvalues, best["lr"], best["beta"], theta0, steps, "heavy_ball", gd_lr=lr)
-else:  # with GD and no λ > 0 there is no optimum to show: heavy ball at β = 0 is GD itself
-    st.subheader(f"Error per direction: {sidebar.METHOD_NAMES[method]} (solid) against plain GD at the same η (dashed)")
-    errors = frames.momentum_error_frame(eigenvalues, lr, beta, theta0, steps, method)
-charts.show(
-    charts.momentum_error_chart,
-    {"errors": errors},
-    key="momentum_errors",
-    alt_text="Per-direction error of the chosen optimizer against plain gradient descent on a log scale.",
-    symlog=steps > 200,
-    method=frames.METHOD_LABELS["heavy_ball" if method == "gd" else method],
+    "rate √β for heavy ball), diverging (ρ ≥ 1). Triangles sit at the map's edge for ηλ > 4. Drag η (and β) under "
+    "the charts: your spectrum's points and every error curve are recomputed in your browser from the closed form "
+    "of each direction's recursion; when you let go, the sidebar, the metrics and the link follow."
 )
 
 controls.share_link()

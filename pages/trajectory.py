@@ -1,15 +1,54 @@
 """Trajectory: the path of GD / heavy ball / Nesterov on a 2-D quadratic, over its level sets."""
 
+import functools
 import math
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core import momentum
-from ui import charts, controls, equations, frames, sidebar
+from ui import charts, controls, equations, frames, live, live_momentum, sidebar
 from ui.routing import ensure_app_router
+from ui.style import presenting
 
 ensure_app_router()
+
+LIVE_STATE = "_live_traj"  # {"spec": (η, β) in the chart's spec, "shown": (η, β) on screen, "seq": generation}
+SYNCED = "_live_traj_synced"  # a release set the sidebar from inside the fragment: rerun the whole page
+
+
+def _same(a, b) -> bool:
+    return all(
+        (x is None and y is None) or (x is not None and y is not None and math.isclose(x, y, rel_tol=1e-12, abs_tol=0))
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _live_frames(l1, l2, angle, x0, y0, steps):
+    return live_momentum.trajectory_frames(l1, l2, angle, np.array([x0, y0]), steps)
+
+
+def _sync_from_live(key: str, eigenvalues: tuple[float, float], method: str) -> None:
+    """A live slider was released: its η (and β) become the sidebar's (and so the URL's and the metrics')."""
+    selection = st.session_state[key].selection
+    state = st.session_state.get(LIVE_STATE)
+    if state is None:
+        return
+    lr_now, beta_now = state["shown"]
+    if beta_now is not None:
+        b = live_momentum.beta_value(selection)
+        if b is not None:
+            beta_now = b
+            st.session_state["beta"] = b
+    value = live.eta_value(selection)
+    if value is not None:
+        lr_now = min(value, sidebar.LR_MAX)
+        edge_now = momentum.max_stable_lr(eigenvalues, beta_now or 0.0, method)  # the unit of "η/η_max"
+        sidebar.set_lr(lr_now, edge_now if math.isfinite(edge_now) else 1.0)
+    st.session_state[LIVE_STATE] = {**state, "shown": (lr_now, beta_now)}
+    st.session_state[SYNCED] = True
 
 st.title("Trajectory in two dimensions")
 
@@ -88,46 +127,66 @@ else:
 playing = controls.toggle("▶ play (animate the step)", "play", value=False)
 controls.show_url_notices()  # this toggle and the step slider come after the sidebar's notices
 
+# The live chart's spec keeps the (η, β) it was built with while its sliders move them (a changed spec is
+# re-embedded: a visible redraw); only a sidebar change writes new ones, under a new key.
+state = st.session_state.get(LIVE_STATE)
+now = (lr, beta if method != "gd" else None)
+if state is None or not _same(now, state["shown"]):
+    state = {"spec": now, "shown": now, "seq": 0 if state is None else state["seq"] + 1}
+    st.session_state[LIVE_STATE] = state
+live_frames = _live_frames(l1, l2, angle, x0, y0, steps)
+eta_top = min(max(2.5 * edge if math.isfinite(edge) else 2.5 * max(lr, 1e-12), 1.05 * lr), frames.ETA_CEILING)
+views = tuple(v for v in ("trajectory", "coords") if controls.visible(v))
+
 
 @st.fragment(run_every=0.3 if playing else None)
 def path_view() -> None:
-    """The scrubbed view: only this part reruns while the step moves or plays."""
+    """The step scrubber and the live chart: only this part reruns while the step moves or plays."""
+    if st.session_state.pop(SYNCED, False):
+        st.rerun()  # a live slider was released: the sidebar, metrics and status follow
     if playing:
         shown = path["t"].to_numpy()
-        now = int(st.session_state.get("ts", last))
-        later = shown[shown > now]
+        now_t = int(st.session_state.get("ts", last))
+        later = shown[shown > now_t]
         st.session_state["ts"] = int(later[0]) if later.size else 0
     elif st.session_state.get("ts", 0) > last:
         st.session_state["ts"] = last
     t_now = int(controls.slider("step t shown", "ts", 0, max(last, 1), last))
     controls.show_url_notices()
-    upto = path[path["t"] <= t_now]
-    current = upto.iloc[[-1]]
-    left, right = st.columns([5, 4], gap="large")
-    with left:
-        charts.show(
-            charts.trajectory_chart,
-            {
-                "levels": data["levels"],
-                "axes": data["axes"],
-                "path": path.assign(shown=path["t"] <= t_now),
-                "current": current,
-            },
-            key="trajectory",
-            alt_text=f"Path of {sidebar.METHOD_NAMES[method]} on a 2-D quadratic, {len(upto)} of {len(path)} points.",
-            radius=data["radius"],
-        )
-    with right:
-        st.markdown(
-            f"**At step {t_now:,}**: θ = {current['θ'].iloc[0]}, L = {current['L'].iloc[0]}.\n\n"
-            f"Path drawn at {len(path):,} steps (every step up to {frames.PATH_POINTS // 2}, then log-spaced up to T)."
-        )
-        charts.show(
-            charts.coords_chart,
-            {"coords": data["coords"], "current": current[["t"]]},
-            key="coords",
-            alt_text="Each eigen-coordinate against t, signed, on a symlog axis.",
-        )
+    if not views:
+        return
+    spec = live_momentum.trajectory_spec(
+        method,
+        presenting(),
+        steps > 200,
+        float(data["radius"]),
+        state["spec"][0],
+        eta_top,
+        state["spec"][1],
+        controls.visible("lr") and controls.visible("live"),
+        controls.visible("beta") and controls.visible("live"),
+        views,
+    )
+    key = f"traj_{state['seq']}"
+    live.show(
+        spec,
+        {**live_frames, "now": pd.DataFrame({"one": [1], "ts": [t_now]})},
+        key=key,
+        alt_text=(
+            f"Path of {sidebar.METHOD_NAMES[method]} on a 2-D quadratic over its level sets, and the two "
+            "eigen-coordinates against the step, recomputed in the browser as the η and β sliders move."
+        ),
+        on_select=functools.partial(_sync_from_live, key, (l1, l2), method),
+        modes=("eta", "beta") if method != "gd" else ("eta",),
+        name="trajectory",
+        export=lambda: charts.chart_csv({"path": path.assign(shown=path["t"] <= t_now), "coords": data["coords"]}),
+    )
+    st.caption(
+        f"Path drawn at {len(live_frames['coords']) // 2:,} steps (every step up to {frames.PATH_POINTS // 2}, then "
+        "log-spaced up to T). Drag η (and β) under the charts: the path and the eigen-coordinates are recomputed in "
+        "your browser from the closed form of each direction's recursion; when you let go, the sidebar, the "
+        "metrics, the verdict and the link follow."
+    )
 
 
 path_view()

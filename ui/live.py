@@ -531,8 +531,18 @@ def eta_value(selection) -> float | None:
     return value if math.isfinite(value) and value >= 0 else None
 
 
-def show(spec_: dict, datasets: dict[str, pd.DataFrame], key: str, alt_text: str, on_select) -> None:
-    """Render the compound chart (keyed: data updates in place) with its CSV and SVG downloads."""
+def show(
+    spec_: dict,
+    datasets: dict[str, pd.DataFrame],
+    key: str,
+    alt_text: str,
+    on_select,
+    modes: tuple[str, ...] = ("eta",),
+    name: str = "quadratic",
+    export=None,
+) -> None:
+    """Render the compound chart (keyed: data updates in place) with its CSV and SVG downloads.
+    modes: the selections returned to Python; export: builds the CSV when clicked (default: the datasets)."""
     full = dict(spec_)
     full["datasets"] = {**spec_.get("datasets", {}), **{name: compact(df) for name, df in datasets.items()}}
     full["usermeta"] = {"embedOptions": {"renderer": "svg"}}
@@ -543,15 +553,17 @@ def show(spec_: dict, datasets: dict[str, pd.DataFrame], key: str, alt_text: str
         config["legend"] = {**config.get("legend", {}), "labelColor": ink, "titleColor": ink}
         config["title"] = {**config.get("title", {}), "color": ink}
         full["config"] = config
-    st.vega_lite_chart(full, key=key, alt=alt_text, on_select=on_select, selection_mode=["eta"], width="content")
+    st.vega_lite_chart(
+        full, key=key, alt=alt_text, on_select=on_select, selection_mode=list(modes), width="content"
+    )
     with st.container(horizontal=True, gap="small"):
         st.download_button(
             "CSV",
-            data=lambda: chart_csv(datasets),
-            file_name="quadratic.csv",
+            data=export or (lambda: chart_csv(datasets)),
+            file_name=f"{name}.csv",
             mime="text/csv",
             on_click="ignore",
-            key="live_csv",
+            key=f"{key.rsplit('_', 1)[0]}_csv",
             type="tertiary",
             icon=":material/download:",
             help="The numbers behind these charts (every dataset, one column says which)",
@@ -559,10 +571,10 @@ def show(spec_: dict, datasets: dict[str, pd.DataFrame], key: str, alt_text: str
         st.download_button(
             "SVG",
             data=lambda: chart_svg(full),
-            file_name="quadratic.svg",
+            file_name=f"{name}.svg",
             mime="image/svg+xml",
             on_click="ignore",
-            key="live_svg",
+            key=f"{key.rsplit('_', 1)[0]}_svg",
             type="tertiary",
             icon=":material/image:",
             help="A vector image, at the η the sidebar holds (PNG: the chart's own menu, top right)",

@@ -35,6 +35,7 @@ import time
 
 import numpy as np
 from scipy.integrate import DOP853
+from scipy.optimize import brentq
 
 from core import network, training
 from core.sharpness import top_eigenvalues
@@ -44,8 +45,8 @@ CRITICAL = 1.95  # eigenvalues above CRITICAL/η enter the SDCP (those below it 
 MAX_CRITICAL = 3  # the SDCP is at most 3 × 3; a 4th eigenvalue at the edge is reported, not constrained
 STABLE_RTOL = 1e-10  # DOP853 tolerances of the gradient-flow part (relative; absolute below)
 STABLE_ATOL = 1e-12
-SDCP_TOL = 1e-12  # relative KKT residual at which the iterative SDCP solver stops
-SDCP_MAX_ITER = 20_000
+SDCP_TOL = 1e-10  # relative KKT residual at which the iterative SDCP solver stops
+SDCP_MAX_ITER = 5_000
 
 
 # ---------------------------------------------------------------- the SDCP
@@ -105,7 +106,56 @@ def solve_sdcp(alpha, gram, x0=None, tol: float = SDCP_TOL, max_iter: int = SDCP
         X = smat(x, k)
         if np.linalg.eigvalsh(X)[0] >= -1e-12 * max(1.0, np.abs(X).max()):
             return _project_psd(X)
+    if k == 2:  # neither 0 nor full rank: the solution has rank 1, found exactly on the circle of directions
+        X = _rank_one_2x2(alpha, gram)
+        if X is not None:
+            return X
     return projected_gradient(alpha, gram, x0, tol, max_iter)
+
+
+def _rank_one_2x2(alpha: np.ndarray, gram: np.ndarray) -> np.ndarray | None:
+    """The best rank-one X = σ² qqᵀ, q = (cos θ, sin θ), checked against the KKT conditions (None if they fail).
+
+    For fixed q the objective ½σ⁴ b(θ) + σ² a(θ) (a = qᵀαq, b = ⟨qqᵀ, 𝔅[qqᵀ]⟩) is least at σ² = −a/b
+    when a < 0, with value −a²/(2b); its θ-derivative vanishes where 2a'b − ab' = 0, a root found to
+    rounding by brentq next to the best of 256 angles. Projected gradient converges slowly exactly
+    here when the second eigenvalue is about to join (strict complementarity nearly fails).
+    """
+    root2 = math.sqrt(2.0)
+
+    def parts(theta):
+        c, s = np.cos(theta), np.sin(theta)
+        a = alpha[0, 0] * c * c + 2 * alpha[0, 1] * c * s + alpha[1, 1] * s * s
+        da = 2 * ((alpha[1, 1] - alpha[0, 0]) * c * s + alpha[0, 1] * (c * c - s * s))
+        v = np.stack([c * c, root2 * c * s, s * s])
+        dv = np.stack([-2 * c * s, root2 * (c * c - s * s), 2 * c * s])
+        gv = np.tensordot(gram, v, axes=1)
+        return a, da, np.sum(v * gv, axis=0), 2 * np.sum(dv * gv, axis=0)
+
+    grid = np.linspace(0.0, math.pi, 256, endpoint=False)
+    a, _, b, _ = parts(grid)
+    value = np.where(a < 0, -(a * a) / (2 * b), 0.0)
+    best = int(np.argmin(value))
+    if value[best] >= 0.0:
+        return None
+
+    def slope(theta):
+        a, da, b, db = parts(np.array(theta))
+        return float(2 * da * b - a * db)
+
+    h = math.pi / 256
+    lo, hi = grid[best] - h, grid[best] + h
+    theta = grid[best]
+    if slope(lo) * slope(hi) < 0:
+        theta = brentq(slope, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+    a, _, b, _ = parts(np.array(theta))
+    q = np.array([math.cos(theta), math.sin(theta)])
+    X = (-float(a) / float(b)) * np.outer(q, q)
+    Y = alpha + smat(gram @ svec(X), 2)
+    scale = np.abs(alpha).max() + np.abs(gram).max() * np.abs(X).max()
+    if np.linalg.eigvalsh(Y)[0] < -1e-9 * scale or abs(np.sum(X * Y)) > 1e-9 * scale * np.abs(X).max():
+        return None
+    return X
 
 
 def projected_gradient(alpha, gram, x0=None, tol: float = SDCP_TOL, max_iter: int = SDCP_MAX_ITER) -> np.ndarray:
@@ -325,7 +375,7 @@ def run(
 
         # --- Part 2: the central flow, explicit Euler with the SDCP at every substep.
         if on_edge:
-            n_crit, X_prev, watch = 1, None, None
+            n_crit, X_prev, U_prev, watch = 1, None, None, None
             while True:
                 n_sub = 1 if t == steps else substeps
                 sigma_sum, trace_sum, ok = np.zeros(MAX_CRITICAL), 0.0, True
@@ -353,10 +403,11 @@ def run(
                     velocity_w = -lr * state.grad
                     X = np.zeros((0, 0))
                     if n_crit:
-                        X, pushed = _sdcp_substep(w, U[:, index], lam[index], state.grad, lr, dt, X_prev, problem)
+                        warm = _rotated(X_prev, U_prev, U[:, index])
+                        X, pushed = _sdcp_substep(w, U[:, index], lam[index], state.grad, lr, dt, warm, problem)
                         counts["d3"] += n_crit * (n_crit + 1) // 2
                         velocity_w -= 0.5 * lr * pushed
-                    X_prev = X
+                    X_prev, U_prev = X, (U[:, index] if n_crit else None)
                     sig = np.maximum(np.linalg.eigvalsh(X)[::-1], 0.0) if n_crit else np.zeros(0)
                     sigma_sum[:n_crit] += sig
                     trace_sum += float(np.trace(X)) if n_crit else 0.0
@@ -412,6 +463,14 @@ def run(
     return out
 
 
+def _rotated(X_prev, U_prev, U):
+    """The last substep's X written in the new critical eigenvectors' basis (a warm start), or None."""
+    if X_prev is None or U_prev is None or X_prev.shape != (U.shape[1], U.shape[1]):
+        return None
+    R = U.T @ U_prev  # near-degenerate eigenvalues at 2/η let Lanczos return any rotation of the pair
+    return R @ X_prev @ R.T
+
+
 def _sdcp_substep(w, U, lam, grad, lr, dt, X_prev, problem):
     """One substep's X (k × k) and Σᵢⱼ Xᵢⱼ sᵢⱼ, with sᵢⱼ = D³L[uᵢ, uⱼ, ·] for the k critical eigenpairs.
 
@@ -434,8 +493,7 @@ def _sdcp_substep(w, U, lam, grad, lr, dt, X_prev, problem):
     if k == 1:
         X = np.array([[sigma2_closed_form(alpha[0, 0], gram[0, 0])]])
     else:
-        x0 = X_prev if X_prev is not None and X_prev.shape == (k, k) else None
-        X = solve_sdcp(alpha, gram, x0=x0)
+        X = solve_sdcp(alpha, gram, x0=X_prev)
     return X, T @ svec(X)
 
 

@@ -262,6 +262,19 @@ def test_sigma2_predicts_gd_oscillation_along_the_top_direction(default_pair):
     assert measured / predicted == pytest.approx(1.0, abs=0.15)
 
 
+def test_two_eigenvalues_at_the_edge_are_held_together():
+    """tanh at η = 0.3: a second eigenvalue joins at step ≈ 190; the 2 × 2 SDCP holds both at 2/η."""
+    flow = central_flow.run(0.3, 300, activation="tanh")
+    two = flow["n_critical"] >= 2
+    assert two.sum() > 50
+    tracked = flow["eigenvalues"][:, :3] / flow["threshold"]
+    assert np.nanmax(tracked) <= 1.005
+    assert (flow["sigma2"][two, 1] > 0).mean() > 0.9  # Σ has rank 2 there, not just one direction
+    assert (flow["sigma2"][:, 0] >= flow["sigma2"][:, 1]).all()
+    joined = np.flatnonzero(two & (tracked[:, 1] >= 0.999))[0]  # λ₂ rises from 1.95/η to the edge first
+    assert np.abs(tracked[joined:][two[joined:], :2] - 1).max() <= 0.01
+
+
 def test_running_mean_is_a_centred_window_mean():
     values = np.arange(10.0)
     np.testing.assert_allclose(central_flow.running_mean(values, 3)[1:-1], values[1:-1])

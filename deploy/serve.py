@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     nginx = find_nginx()
     if nginx is None:
-        print("nginx not found: install Debian's package (apt-get install -y nginx-light)", file=sys.stderr)
+        print("nginx not found: install Debian's package (apt-get install -y nginx)", file=sys.stderr)
         return 2
     if not port_free(args.port, args.host):
         print(f"port {args.port} on {args.host} is in use", file=sys.stderr)

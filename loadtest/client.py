@@ -222,7 +222,8 @@ def start_cluster(replicas: int = 2, log_dir: str | None = None, timeout: float 
         if proc.poll() is not None:
             break
         try:
-            if cluster.state()["ready"]:  # serve.py has checked the proxy: nothing of it polls any more
+            state = cluster.state()  # (a log directory may hold an earlier start's serve.json)
+            if state["pid"] == proc.pid and state["ready"]:  # serve.py has checked the proxy and stopped polling
                 return cluster
         except (OSError, ValueError, KeyError):
             pass
@@ -315,6 +316,8 @@ class Session:
         # A browser's cookie jar (None: no cookies, no XSRF token: how the single-server load test connects).
         self.cookies: dict[str, str] | None = {} if cookies else None
         self.session_id = ""  # the server's AppSession id (uploads and backend requests name it)
+        self.pending_open: tuple[str, str] | None = None  # an open() whose run has not finished yet
+        self.confirmed_view: tuple | None = None  # view() after the last run that finished
         self.query = ""
         self.page_hash = ""
         self.pages: dict[str, str] = {}  # url path → page_script_hash
@@ -367,7 +370,11 @@ class Session:
 
     async def restore(self, label: str = "restore") -> Result:
         """Re-send the view this tab holds (URL, page, every widget's value): what the frontend sends
-        after reconnecting when the connection dropped during a run (App.handleConnectionStateChanged)."""
+        after reconnecting when the connection dropped during a run (App.handleConnectionStateChanged).
+        A page opened whose first run never finished is opened again (the person's click or link)."""
+        if self.pending_open is not None:
+            page, query = self.pending_open
+            return await self.open(page, query, label)
         return await self._rerun(self._state(), label)
 
     @property
@@ -492,6 +499,7 @@ class Session:
         self._add_cached_hashes(state.rerun_script)
         self.query = query
         self.widgets = {}
+        self.pending_open = (page, query)
         return await self._rerun(state, label or f"open {page}")
 
     async def set(self, key: str, value, label: str | None = None) -> Result:
@@ -608,7 +616,8 @@ class Session:
             result.errors.append(f"connection closed: {exc}")
             result.closed = True
         result.seconds = time.perf_counter() - result.started
-        if seen:
+        # A run cut short (timeout, dropped connection) leaves the tab's widgets as they were.
+        if seen and result.status is not None:
             for key, w in seen.items():
                 old = self.widgets.get(key)
                 known = old.value if old is not None and old.id == w.id else None
@@ -617,6 +626,10 @@ class Session:
                 self.widgets.update(seen)  # a fragment redraws only its own widgets
             else:
                 self.widgets = seen
+        if result.status is not None:
+            self.pending_open = None
+        if result.ok:
+            self.confirmed_view = self.view()
         self.results.append(result)
         return result
 

@@ -2,6 +2,7 @@
 
     python loadtest/run.py            # N = 1, 10, 30, then the two extra measurements (≈ 5.5 min, 2 cores)
     python loadtest/run.py --quick    # N = 1, 5 and fewer interactions: a smoke test (≈ 1.5 min)
+    python loadtest/run.py --proxy    # 2 replicas behind nginx (deploy/serve.py), N = 30, 60, then failover (≈ 8 min)
 
 Each virtual visitor is one websocket speaking Streamlit's own protocol (loadtest/client.py: BackMsg
 rerun requests out, ForwardMsg deltas in), like one browser tab without the browser. A rerun's
@@ -23,6 +24,16 @@ Then two measurements on the app's server:
 Prints one table (scenario, N, requests, errors, p50/p95/max ms, server RSS before → after), the
 ratio app p95 / floor p95 at the largest N, and one line per extra measurement. Traffic goes to
 127.0.0.1 only; every loop is bounded by a count and a wall-time cap, and the command stops by itself.
+
+--proxy: the same visitors, each with a browser's cookie jar, go through `deploy/serve.py
+--replicas 2` (nginx, sticky by its cookie) at N = 30 and 60, the floor app (one process) the
+same way in the same run, and the app as one process at N = 30 for comparison. Then failover:
+N = 30 visitors through the proxy, and 14 s in one replica is killed (SIGKILL, as a crash). A
+visitor whose websocket drops reconnects through the proxy and re-sends its view (URL, page, every
+control), as the frontend does; counted: views back the same (page, URL and every control's value)
+or lost, the time from the kill to the restored view, errors of the visitors on the other replica.
+Two more sessions sit on the killed replica with an EoS training in flight at the kill (a long one
+started with Run, a short one a first visit trains by itself): what the new replica shows them.
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ import asyncio
 import os
 import random
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +51,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from loadtest.client import Result, Server, Session, start_server  # noqa: E402
+from loadtest.client import Cluster, Result, Server, Session, start_cluster, start_server  # noqa: E402
 
 APP = ROOT / "app.py"
 FLOOR = ROOT / "loadtest" / "minimal_app.py"
@@ -50,6 +62,9 @@ SCENARIO_CAP = 180.0  # wall-time cap of one scenario (all visitors), seconds
 PHASE_CAP = 120.0  # wall-time cap of each extra measurement
 TOTAL_CAP = 12 * 60.0  # the whole command: phases not started by then are skipped
 RERUN_TIMEOUT = 60.0  # one rerun without script_finished by then is an error
+PROXY_CAP = 20 * 60.0  # --proxy: the whole command
+KILL_AT = 14.0  # --proxy failover: seconds into the scenario (every visitor is mid-plan)
+RECONNECT_TRIES = 8  # a dropped visitor retries the proxy with a growing pause (≈ 10 s in all)
 
 # Class links: a teacher hands out a few presets, so many visitors share a configuration.
 CLASS_LINKS = [
@@ -137,42 +152,226 @@ class Row:
     rss_before: float = 0.0
     rss_after: float = 0.0
     seconds: float = 0.0
+    errors_of: dict[int, list[str]] = field(default_factory=dict)  # by visitor
+
+    def error(self, person: int, text: str) -> None:
+        self.errors.append(f"visitor {person}: {text}")
+        self.errors_of.setdefault(person, []).append(text)
 
 
-async def _visitor(url: str, person: int, plan: list, rng: random.Random, row: Row) -> None:
+@dataclass
+class Recovery:
+    """One visitor whose websocket dropped with the killed replica."""
+
+    person: int
+    during: str  # the interaction the kill cut, or "idle" (between interactions)
+    detected: float  # perf_counter when the visitor saw the drop
+    reconnected: float | None = None  # when its new websocket was open
+    restored: float | None = None  # when its view was back
+    same_view: bool = False  # the view on screen before the cut, or that view with the change in flight
+    applied: bool = False  # the change in flight (if any) is in the restored view
+    url_differs: bool = False  # the URL left after the restore does not match the controls shown
+    replica: str | None = None  # where the proxy put it
+    trained: bool = False  # the restore re-ran a training (an EoS first visit)
+    note: str = ""
+
+
+@dataclass
+class Failover:
+    victim: str  # the replica to kill
+    kill_at: float  # seconds into the scenario
+    started: float = 0.0  # perf_counter at the scenario's start
+    killed_at: float | None = None  # perf_counter of the kill
+    pid: int = 0
+    sessions: dict[int, Session] = field(default_factory=dict)
+    on_victim: set[int] = field(default_factory=set)  # visitors whose cookie named the victim at the kill
+    on_other: set[int] = field(default_factory=set)
+    recoveries: list[Recovery] = field(default_factory=list)
+    probes: list[str] = field(default_factory=list)  # the EoS trainings cut by the kill
+
+
+async def _think(session: Session, seconds: float) -> bool:
+    """Wait like a person; True if the websocket dropped meanwhile (the browser notices at once)."""
+    closed = asyncio.ensure_future(session.wait_closed())
+    try:
+        done, _ = await asyncio.wait({closed}, timeout=seconds)
+        return bool(done)
+    finally:
+        closed.cancel()
+
+
+async def _recover(session: Session, person: int, failover: Failover, row: Row | None, during: str) -> Recovery:
+    """What the frontend does when its websocket drops: reconnect (the proxy picks a live replica),
+    then re-send the view it holds. The view must come back the same."""
+    rec = Recovery(person, during, time.perf_counter())
+    failover.recoveries.append(rec)
+    intended, confirmed, opening = session.view(), session.confirmed_view, session.pending_open
+    for attempt in range(RECONNECT_TRIES):
+        try:
+            await session.reconnect()
+            break
+        except Exception as exc:  # the proxy has no live replica yet: retry like the frontend
+            rec.note = f"reconnect: {exc!r}"[:200]
+            await asyncio.sleep(min(0.25 * 2**attempt, 2.0))
+    else:
+        if row is not None:
+            row.error(person, f"no reconnect after the kill ({rec.note})")
+        return rec
+    rec.reconnected = time.perf_counter()
+    result = await session.restore(f"restore after {during}")
+    rec.restored = time.perf_counter()
+    rec.replica = session.replica
+    rec.trained = result.progress > 0
+    now = session.view()
+    if opening is not None:  # the cut run was opening a page: it must be that page now
+        rec.applied = result.ok and session.pages.get(opening[0]) == session.page_hash
+        rec.same_view = rec.applied
+    else:
+        # Page and controls (the URL is compared apart: a change cut mid-run can leave it ahead of the controls).
+        rec.applied = result.ok and _controls(now) == _controls(intended)
+        rec.same_view = rec.applied or (result.ok and _controls(now) == _controls(confirmed))
+        rec.url_differs = now[1] != (intended if rec.applied else confirmed)[1]
+    if not rec.same_view:
+        rec.note = (
+            f"status {result.status}, errors {result.errors[:1]}; against the view with the change in flight: "
+            f"{_view_diff(intended, now)}; against the view before it: {_view_diff(confirmed, now)}"
+        )
+        if row is not None:
+            row.error(person, f"view not restored after the kill ({rec.note})")
+    return rec
+
+
+def _controls(view: tuple | None) -> tuple | None:
+    return None if view is None else (view[0], view[2])
+
+
+def _view_diff(a: tuple | None, b: tuple) -> str:
+    if a is None:
+        return "everything (nothing was on screen)"
+    out = ["page"] if a[0] != b[0] else []
+    qa, qb = dict(a[1]), dict(b[1])
+    out += [f"?{k}: {qa.get(k)} → {qb.get(k)}" for k in sorted(set(qa) | set(qb)) if qa.get(k) != qb.get(k)]
+    wa, wb = dict(a[2]), dict(b[2])
+    out += [f"{k}: {wa.get(k)} → {wb.get(k)}" for k in sorted(set(wa) | set(wb)) if wa.get(k) != wb.get(k)]
+    return "; ".join(out[:4]) or "nothing"
+
+
+async def _visitor(
+    url: str,
+    person: int,
+    plan: list,
+    rng: random.Random,
+    row: Row,
+    cookies: bool = False,
+    failover: Failover | None = None,
+) -> None:
     await asyncio.sleep(rng.uniform(0, START_SPREAD))
-    session = Session(url, rerun_timeout=RERUN_TIMEOUT)
+    session = Session(url, rerun_timeout=RERUN_TIMEOUT, cookies=cookies)
     try:
         await session.connect()
     except Exception as exc:  # a refused or failed handshake is an error of the run
-        row.errors.append(f"visitor {person}: connect failed: {exc!r}")
+        row.error(person, f"connect failed: {exc!r}")
         return
+    if failover is not None:
+        failover.sessions[person] = session
     try:
         for i, act in enumerate(plan):
             if i:
-                await asyncio.sleep(rng.uniform(*THINK))
+                if failover is None:
+                    await asyncio.sleep(rng.uniform(*THINK))
+                elif await _think(session, rng.uniform(*THINK)) and failover.killed_at is not None:
+                    await _recover(session, person, failover, row, "idle")
             row.requests += 1
             try:
                 result = await act(session, rng)
             except KeyError as exc:
-                row.errors.append(f"visitor {person}: widget {exc} missing on the page")
+                row.error(person, f"widget {exc} missing on the page")
+                continue
+            if result.closed and failover is not None and failover.killed_at is not None:
+                await _recover(session, person, failover, row, result.label)  # not a latency of its own
                 continue
             row.latencies.append(result.seconds)
             row.by_action.setdefault(result.label, []).append(result.seconds)
             row.bytes_by_action.setdefault(result.label, []).append(result.nbytes)
             if not result.ok:
-                row.errors.append(f"visitor {person}, {result.label}: status {result.status}, {result.errors[:2]}")
+                row.error(person, f"{result.label}: status {result.status}, {result.errors[:2]}")
     finally:
         await session.close()
 
 
-async def scenario(name: str, server: Server, n: int, plan_of, actions: int, tag: int) -> Row:
+async def _kill_later(cluster: Cluster, failover: Failover) -> None:
+    await asyncio.sleep(failover.kill_at)
+    failover.on_victim = {p for p, s in failover.sessions.items() if s.replica == failover.victim}
+    failover.on_other = set(failover.sessions) - failover.on_victim
+    failover.killed_at = time.perf_counter()
+    failover.pid = cluster.kill_replica(failover.victim)
+
+
+async def _eos_probe(url: str, failover: Failover, kind: str, tag: int) -> None:
+    """A session on the victim with an EoS training in flight when the kill comes, and what it gets back.
+    long: 10,000 steps (above the first-visit budget) started with Run; short: 4,000 steps that a
+    first visit trains by itself, opened just before the kill."""
+    s = Session(url, rerun_timeout=PHASE_CAP, cookies=True)
+    s.cookies["st_route"] = failover.victim  # as a browser the proxy sent there earlier
+    await s.connect()
+    try:
+        steps = 10_000 if kind == "long" else 4_000
+        query = f"esteps={steps}&eseed={90_000 + tag * 10 + len(kind)}&flow=false"
+        if kind == "long":
+            opened = await s.open("eos", query)
+            if not opened.ok or not s.has("run"):
+                failover.probes.append(f"{kind}: could not open the EoS page ({opened.errors[:1]})")
+                return
+            await asyncio.sleep(max(failover.started + failover.kill_at - 2.0 - time.perf_counter(), 0))
+            cut = await s.press("run")
+        else:
+            await asyncio.sleep(max(failover.started + failover.kill_at - 1.0 - time.perf_counter(), 0))
+            cut = await s.open("eos", query)
+        if not cut.closed:
+            failover.probes.append(f"{kind} ({steps:,} steps): finished before the kill ({cut.seconds:.1f} s)")
+            return
+        rec = await _recover(s, -1, failover, None, f"EoS {kind} training")
+        failover.recoveries.remove(rec)  # reported apart from the visitors
+        got = s.results[-1]
+        offered = any("Press **Run** to train" in a for a in got.alerts)
+        shown = (
+            "re-trained from the URL to the end (a first visit on the new replica)"
+            if rec.trained and got.ok
+            else "offered again: 'Press Run to train', nothing trained or shown as done"
+            if offered and not rec.trained
+            else f"unexpected: status {got.status}, alerts {got.alerts[:2]}, errors {got.errors[:1]}"
+        )
+        failover.probes.append(
+            f"{kind} ({steps:,} steps, {cut.progress} progress updates before the cut): on {rec.replica}, {shown}; "
+            f"same page and controls: {rec.same_view}; {_ms((rec.restored or rec.detected) - failover.killed_at)} ms "
+            "after the kill"
+        )
+    finally:
+        await s.close()
+
+
+async def scenario(
+    name: str,
+    server,
+    n: int,
+    plan_of,
+    actions: int,
+    tag: int,
+    cookies: bool = False,
+    failover: Failover | None = None,
+) -> Row:
     server.check()
     row = Row(name, n, rss_before=server.rss_mb())
     start = time.perf_counter()
     rngs = [random.Random(f"{name}-{n}-{person}") for person in range(n)]
     plans = [plan_of(person, rngs[person], tag)[:actions] for person in range(n)]
-    tasks = [asyncio.ensure_future(_visitor(server.url, p, plans[p], rngs[p], row)) for p in range(n)]
+    tasks = [
+        asyncio.ensure_future(_visitor(server.url, p, plans[p], rngs[p], row, cookies, failover)) for p in range(n)
+    ]
+    if failover is not None:
+        failover.started = start
+        tasks += [asyncio.ensure_future(_kill_later(server, failover))]
+        tasks += [asyncio.ensure_future(_eos_probe(server.url, failover, kind, tag)) for kind in ("long", "short")]
     done, pending = await asyncio.wait(tasks, timeout=SCENARIO_CAP)
     for task in pending:
         task.cancel()
@@ -305,10 +504,149 @@ def print_table(rows: list[Row]) -> None:
         )
 
 
+def _failover_report(f: Failover, row: Row) -> list[str]:
+    if f.killed_at is None:
+        return ["failover: the kill did not happen (the scenario ended first)"]
+    back = [r for r in f.recoveries if r.restored is not None and r.same_view]
+    lost = [r for r in f.recoveries if not (r.restored is not None and r.same_view)]
+    waits = [r.restored - f.killed_at for r in back]
+    seen = [r.detected - f.killed_at for r in f.recoveries]
+    joined = [r.reconnected - r.detected for r in f.recoveries if r.reconnected]
+    rerun = [r.restored - r.reconnected for r in back if r.reconnected]
+    plain = [r.restored - f.killed_at for r in back if not r.trained]
+    busy = sum(r.during != "idle" for r in f.recoveries)
+    dropped = sum(r.same_view and not r.applied for r in f.recoveries)
+    url_off = sum(r.same_view and r.url_differs for r in f.recoveries)
+    moved = {r.replica for r in back}
+    other_errors = sum(len(row.errors_of.get(p, [])) for p in f.on_other)
+    unaffected = [p for p in f.on_victim if p not in {r.person for r in f.recoveries}]
+    lines = [
+        f"failover: replica {f.victim} (pid {f.pid}) killed with SIGKILL {f.kill_at:.0f} s into the run; "
+        f"{len(f.on_victim)} of {len(f.sessions)} visitors were on it, {len(f.on_other)} on the other replica",
+        f"  views restored (same page and every control's value) {len(back)}, lost {len(lost)} "
+        f"({busy} were cut mid-rerun, {len(f.recoveries) - busy} idle); now on {sorted(x for x in moved if x)}; "
+        f"back as before the cut, the change in flight dropped: {dropped} (their URL still shows that change: "
+        f"{url_off})",
+        f"  time from the kill to the view back: p50 {_ms(_pct(waits, 50))}, p95 {_ms(_pct(waits, 95))}, "
+        f"max {_ms(max(waits, default=float('nan')))} ms (target p95 ≤ 5,000); without the ones that re-trained "
+        f"an EoS run: p95 {_ms(_pct(plain, 95))} ms",
+        f"  of which: drop noticed p95 {_ms(_pct(seen, 95))} ms after the kill; new websocket through the proxy "
+        f"p95 {_ms(_pct(joined, 95))} ms; the page's rerun on the new replica p50 {_ms(_pct(rerun, 50))}, "
+        f"p95 {_ms(_pct(rerun, 95))} ms",
+        f"  errors of the visitors on the other replica over the whole run: {other_errors}",
+    ]
+    if unaffected:
+        lines.append(f"  visitors on {f.victim} that finished before the kill: {len(unaffected)}")
+    lines += [f"  lost: visitor {r.person} during {r.during}: {r.note}" for r in lost[:5]]
+    lines += [f"  EoS training cut by the kill, {p}" for p in f.probes]
+    return lines
+
+
+async def _warm_up_urls(app_urls: list[str], floor_url: str) -> str:
+    """warm_up for several app servers (each replica directly, so none times its first imports)."""
+
+    class _At:
+        def __init__(self, url):
+            self.url = url
+
+    parts = [await warm_up(_At(url), _At(floor_url)) for url in app_urls]
+    return " | ".join(parts)
+
+
+def proxy_main(args) -> None:
+    """Two replicas behind nginx against the one-process floor, then a replica killed mid-run."""
+    levels = [int(x) for x in args.levels.split(",") if x.strip()]
+    began = time.perf_counter()
+    load_start = os.getloadavg()[0]
+    log_dir = tempfile.mkdtemp(prefix="loadtest-serve-")
+    cluster, floor = start_cluster(args.replicas, log_dir=log_dir), start_server(FLOOR)
+    rows: dict[str, list[Row]] = {"proxy": [], "floor": [], "app": []}
+    extra: list[str] = []
+    failover = Failover(victim="r0", kill_at=KILL_AT)
+    failover_row: list[Row] = []
+    try:
+
+        async def everything() -> None:
+            ports = [r["port"] for r in cluster.replicas().values()]
+            extra.append(await _warm_up_urls([f"http://127.0.0.1:{p}" for p in ports], floor.url))
+            for tag, n in enumerate(levels, start=1):
+                for name, server, plan in (("proxy", cluster, app_plan), ("floor", floor, floor_plan)):
+                    if time.perf_counter() - began > PROXY_CAP:
+                        extra.append(f"skipped {name} N={n}: past the {PROXY_CAP:.0f} s cap")
+                        continue
+                    row = await scenario(name, server, n, plan, 10, tag, cookies=True)
+                    rows[name].append(row)
+                    print(f"  … {name} N={n}: {row.requests} requests in {row.seconds:.0f} s", flush=True)
+            if args.single and levels and time.perf_counter() - began < PROXY_CAP:
+                single = await asyncio.to_thread(start_server, APP)
+                try:
+                    await warm_up(single, floor)
+                    row = await scenario("app", single, levels[0], app_plan, 10, 7, cookies=True)
+                    rows["app"].append(row)
+                    print(f"  … app (one process) N={levels[0]}: {row.requests} requests in {row.seconds:.0f} s")
+                finally:
+                    single.stop()
+            if time.perf_counter() - began < PROXY_CAP:
+                row = await scenario("failover", cluster, args.failover_n, app_plan, 10, 8, True, failover)
+                failover_row.append(row)
+                print(f"  … failover N={args.failover_n}: {row.requests} requests in {row.seconds:.0f} s", flush=True)
+
+        try:
+            asyncio.run(everything())
+        except (RuntimeError, OSError) as exc:
+            extra.append(f"ABORTED: {exc!r}")
+    finally:
+        cluster.stop()
+        floor.stop()
+
+    print()
+    print(f"through the proxy ({args.replicas} replicas of app.py behind nginx; RSS: all replicas together):")
+    print_table(rows["proxy"] + failover_row)
+    print("floor (loadtest/minimal_app.py, one process):")
+    print_table(rows["floor"])
+    if rows["app"]:
+        print("app.py as one process (no proxy):")
+        print_table(rows["app"])
+    for p in rows["proxy"]:
+        f = next((r for r in rows["floor"] if r.n == p.n), None)
+        if f and p.latencies and f.latencies:
+            print(
+                f"proxy p95 / floor p95 at N = {p.n}: {_pct(p.latencies, 95) / _pct(f.latencies, 95):.2f}"
+                + (" (target ≤ 1.0)" if p.n == levels[0] else "")
+            )
+    for a in rows["app"]:
+        f = next((r for r in rows["floor"] if r.n == a.n), None)
+        if f and a.latencies and f.latencies:
+            print(
+                f"app (one process) p95 / floor p95 at N = {a.n}: {_pct(a.latencies, 95) / _pct(f.latencies, 95):.2f}"
+            )
+    if failover_row:
+        for line in _failover_report(failover, failover_row[0]):
+            print(line)
+    for line in extra:
+        print(line)
+    errors = [e for rs in list(rows.values()) + [failover_row] for r in rs for e in r.errors]
+    for e in errors[:10]:
+        print("error:", e)
+    print(
+        f"\ntotal {time.perf_counter() - began:.0f} s on {os.cpu_count()} cores (this client used "
+        f"{time.process_time():.0f} s of CPU); 1-min load average {load_start:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end; proxy and replica logs: {log_dir}; floor log: {floor.log}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="N = 1, 5 and five interactions each: a smoke test")
+    parser.add_argument("--proxy", action="store_true", help="replicas behind nginx (deploy/serve.py), then failover")
+    parser.add_argument("--replicas", type=int, default=2, help="--proxy: replicas")
+    parser.add_argument("--levels", default="30,60", help="--proxy: visitor counts")
+    parser.add_argument("--failover-n", type=int, default=30, help="--proxy: visitors in the failover run")
+    parser.add_argument("--no-single", dest="single", action="store_false", help="--proxy: skip app.py alone")
     args = parser.parse_args()
+    if args.proxy:
+        proxy_main(args)
+        return
     levels = [1, 5] if args.quick else [1, 10, 30]
     actions = 5 if args.quick else 10
     # Above RunConfig.AUTO_RUN_COST (≈ 4,500 steps of the default model), so only Run trains it.

@@ -35,7 +35,7 @@ def _require_nginx() -> None:
     if find_nginx() is None:
         if os.environ.get("CI"):
             pytest.fail("nginx is missing in CI: .ci/run must install Debian's nginx package")
-        pytest.skip("no nginx on this machine (apt-get install -y nginx-light); deploy tests need it")
+        pytest.skip("no nginx on this machine (apt-get install -y nginx); deploy tests need it")
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +212,7 @@ def test_failover_restores_the_view_and_offers_a_cut_run_again(cluster):
 
 def test_everything_stops_together(tmp_path):
     _require_nginx()
-    c = start_cluster(2, log_dir=str(tmp_path / "term"), extra=["--app", "loadtest/minimal_app.py"])
+    c = start_cluster(1, log_dir=str(tmp_path / "term"), extra=["--app", "loadtest/minimal_app.py"])
     state = c.state()
     pids = [state["nginx"]["pid"]] + [r["pid"] for r in state["replicas"]]
     c.proc.send_signal(signal.SIGTERM)
@@ -220,7 +220,7 @@ def test_everything_stops_together(tmp_path):
     assert not [p for p in pids if _alive(p)]
 
     # Killed outright, serve.py cannot clean up: the kernel stops its children (PR_SET_PDEATHSIG).
-    c = start_cluster(2, log_dir=str(tmp_path / "kill"), extra=["--app", "loadtest/minimal_app.py"])
+    c = start_cluster(1, log_dir=str(tmp_path / "kill"), extra=["--app", "loadtest/minimal_app.py"])
     state = json.loads((Path(c.log) / "serve.json").read_text())
     pids = [state["nginx"]["pid"]] + [r["pid"] for r in state["replicas"]]
     c.proc.kill()

@@ -118,17 +118,26 @@ map_method = method if method != "gd" else "heavy_ball"
 # re-embedded: a visible redraw); only a sidebar change writes new ones, under a new key.
 state = st.session_state.get(LIVE_STATE)
 now = (lr, beta if method != "gd" else None)
-if state is None or not _same(now, state["shown"]):
-    state = {"spec": now, "shown": now, "seq": 0 if state is None else state["seq"] + 1}
-    st.session_state[LIVE_STATE] = state
+spec_key = (float(eigenvalues.max()), method)  # what fixes the η slider's range besides η and β
 edge = momentum.max_stable_lr(eigenvalues, beta, method)
-eta_top = min(max(2.5 * edge if math.isfinite(edge) else 2.5 * max(lr, 1e-12), 1.05 * lr), frames.ETA_CEILING)
+if state is None or not _same(now, state["shown"]) or state.get("at") != spec_key:
+    # The η slider's range is fixed with the spec: a released β moves the edge but must not rebuild it.
+    top = min(max(2.5 * edge if math.isfinite(edge) else 2.5 * max(lr, 1e-12), 1.05 * lr), frames.ETA_CEILING)
+    state = {"spec": now, "shown": now, "seq": 0 if state is None else state["seq"] + 1, "top": top, "at": spec_key}
+    st.session_state[LIVE_STATE] = state
+eta_top = state["top"]
 views = tuple(v for v in ("rate_map", "momentum_errors") if controls.visible(v))
 fixed = (float(best["lr"]), float(best["beta"])) if method == "gd" and math.isfinite(best["lr"]) else None
 if fixed is not None:
-    st.subheader("What momentum would do: Polyak's heavy ball at (η*, β*) (solid) against your GD at η (dashed)")
+    st.subheader(
+        f"Rate map of {sidebar.METHOD_NAMES[map_method]}; what momentum would do: Polyak's heavy ball at (η*, β*) "
+        "(solid) against your GD at η (dashed)"
+    )
 else:  # with GD and no λ > 0 there is no optimum to show: heavy ball at β = 0 is GD itself
-    st.subheader(f"Error per direction: {sidebar.METHOD_NAMES[method]} (solid) against plain GD at the same η (dashed)")
+    st.subheader(
+        f"Rate map of {sidebar.METHOD_NAMES[map_method]}; error per direction: {sidebar.METHOD_NAMES[method]} "
+        "(solid) against plain GD at the same η (dashed)"
+    )
 if views:
     spec = live_momentum.momentum_spec(
         method,

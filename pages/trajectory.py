@@ -131,11 +131,14 @@ controls.show_url_notices()  # this toggle and the step slider come after the si
 # re-embedded: a visible redraw); only a sidebar change writes new ones, under a new key.
 state = st.session_state.get(LIVE_STATE)
 now = (lr, beta if method != "gd" else None)
-if state is None or not _same(now, state["shown"]):
-    state = {"spec": now, "shown": now, "seq": 0 if state is None else state["seq"] + 1}
+spec_key = (l1, l2, method)  # what fixes the η slider's range besides η and β
+if state is None or not _same(now, state["shown"]) or state.get("at") != spec_key:
+    # The η slider's range is fixed with the spec: a released β moves the edge but must not rebuild it.
+    top = min(max(2.5 * edge if math.isfinite(edge) else 2.5 * max(lr, 1e-12), 1.05 * lr), frames.ETA_CEILING)
+    state = {"spec": now, "shown": now, "seq": 0 if state is None else state["seq"] + 1, "top": top, "at": spec_key}
     st.session_state[LIVE_STATE] = state
+eta_top = state["top"]
 live_frames = _live_frames(l1, l2, angle, x0, y0, steps)
-eta_top = min(max(2.5 * edge if math.isfinite(edge) else 2.5 * max(lr, 1e-12), 1.05 * lr), frames.ETA_CEILING)
 views = tuple(v for v in ("trajectory", "coords") if controls.visible(v))
 
 

@@ -1,5 +1,7 @@
 """AppTest of the trajectory and momentum pages: defaults, divergence, β near 1, exact optimum."""
 
+import json
+
 import pytest
 
 from core import momentum
@@ -64,3 +66,29 @@ def test_momentum_metrics_and_jump_to_optimum_exactly():
     assert at.number_input(key="beta").value == best["beta"]
     assert at.number_input(key="lr").value == best["lr"]
     assert float({m.label: m.value for m in at.metric}["rate now"]) == pytest.approx(best["rate"], rel=1e-5)
+
+
+@pytest.mark.parametrize("page", ["trajectory", "momentum"])
+def test_live_controls_hide_with_their_sidebar_controls(page):
+    # An exercise link hides η and β: the live sliders under the chart go too (the chart still draws).
+    spec = json.loads(open_page(page, {"method": "heavy ball", "hide": "lr,beta"}).get("vega_lite_chart")[0].proto.spec)
+    assert "binding_range" not in json.dumps(spec) and '"bind"' not in json.dumps(spec)
+    shown = json.loads(open_page(page, {"method": "heavy ball"}).get("vega_lite_chart")[0].proto.spec)
+    names = {p["name"] for p in shown["params"] if "bind" in p} | {
+        p["name"] for v in shown.get("vconcat", []) for p in v.get("params", []) if "bind" in p
+    }
+    assert names == {"eta", "beta"}
+
+
+@pytest.mark.parametrize("page", ["trajectory", "momentum"])
+def test_sidebar_beta_moves_the_live_value_and_eta_only_reruns_keep_the_spec(page):
+    at = open_page(page, {"method": "heavy ball", "beta": "0.6"})
+    spec0 = at.get("vega_lite_chart")[0].proto.spec
+    assert "toNumber(beta.beta) : 0.6" in spec0
+    at.number_input(key="beta").set_value(0.7).run()
+    assert "toNumber(beta.beta) : 0.7" in at.get("vega_lite_chart")[0].proto.spec
+    # A rerun that changes nothing η/β-related (the step shown, or the start) re-sends data only.
+    if page == "trajectory":
+        spec1 = at.get("vega_lite_chart")[0].proto.spec
+        at.slider(key="ts").set_value(5).run()
+        assert at.get("vega_lite_chart")[0].proto.spec == spec1

@@ -136,18 +136,25 @@ def _selections(eta: float, eta_top: float, beta: float | None, slider: bool, be
     label = "η (live, drag me) "
     bind = {"bind": alt.binding_range(min=0, max=eta_top, step=eta_top / 500, name=label)} if slider else {}
     params = [alt.selection_point(name="eta", fields=["eta"], value=[{"eta": eta}], on="none", clear=False, **bind)]
-    exprs = [alt.param(name=ETA, expr=f"isValid(eta.eta) ? eta.eta : {eta!r}")]
+    exprs = [alt.param(name=ETA, expr=f"isValid(eta.eta) ? toNumber(eta.eta) : {eta!r}")]
     if beta is not None:
         top = max(0.99, beta)
         name = "β (live, drag me) "
         bind = {"bind": alt.binding_range(min=0, max=top, step=top / 500, name=name)} if beta_slider else {}
-        params.append(
-            alt.selection_point(name="beta", fields=["beta"], value=[{"beta": beta}], on="none", clear=False, **bind)
+        # Vega lists the bindings in reverse: β first here puts the η slider above the β slider.
+        params.insert(
+            0, alt.selection_point(name="beta", fields=["beta"], value=[{"beta": beta}], on="none", clear=False, **bind)
         )
-        exprs.append(alt.param(name=BETA, expr=f"isValid(beta.beta) ? beta.beta : {beta!r}"))
+        exprs.append(alt.param(name=BETA, expr=f"isValid(beta.beta) ? toNumber(beta.beta) : {beta!r}"))
     else:
         exprs.append(alt.param(name=BETA, expr="0"))
     return params, exprs
+
+
+def _shared(source: alt.Chart, *children: alt.Chart) -> alt.LayerChart:
+    """Layers drawn from one source whose transforms run once (a layer's own transforms would run the
+    whole chain again for each mark on every move of η)."""
+    return alt.LayerChart(layer=list(children), data=source.data, transform=source.transform)
 
 
 def _configure(chart, big: bool):
@@ -214,20 +221,24 @@ def trajectory_frames(l1, l2, angle, theta0, steps) -> dict[str, pd.DataFrame]:
     return {"levels": base["levels"], "axes": base["axes"], "coords": coords, "consts": consts}
 
 
-def _coord_values(method: str, lm_cap: str) -> dict[str, str]:
-    """Per (t, i) row: the closed form at h = ηλᵢ, then log10|θ̃ₜ,ᵢ| (e), its sign (sg), the drawn value
-    v (|θ̃| capped at 10^lm_cap so that the rotation stays finite) and whether the direction diverges."""
+def _coord_values(method: str, lm_cap: str | None) -> dict[str, str]:
+    """Per (t, i) row: the closed form at h = ηλᵢ, then log10|θ̃ₜ,ᵢ| (e), its sign (sg), whether the direction
+    diverges and, for the plane (lm_cap), the drawn value v (|θ̃| capped at 10^lm_cap: the rotation stays
+    finite). Views that read the same dataset share its rows (Vega writes fields onto them): a field name
+    means one thing in every view."""
     code = METHOD_CODE[method]
     edge = _edge(method, BETA)
-    return {
+    out = {
         **closed_form(f"{ETA} * datum['λ']", BETA, str(code)),
         "e": f"datum.z ? -{INF} : datum._lc + datum.log0",
         "sg": "datum.z ? 0 : datum._sc * datum.s0",
-        "v": f"datum.sg * pow(10, min(datum.e, {lm_cap}))",
         # core.momentum.regime: diverging when h < 0 or h past the edge (the edge itself is marginal).
         "dv": f"datum._h < 0 || datum._h > {edge} * (1 + 2e-15) ? 1 : 0",
         "rho": _rho(),
     }
+    if lm_cap is not None:
+        out["v"] = f"datum.sg * pow(10, min(datum.e, {lm_cap}))"
+    return out
 
 
 def _path_source(method: str) -> alt.Chart:
@@ -318,21 +329,25 @@ def _plane(method: str, big: bool, radius: float) -> alt.Chart:
         lookup="one", from_=alt.LookupData(data=alt.Data(name="now"), key="one", fields=["ts"])
     ).transform_calculate(shown="datum.t <= datum.ts")
     tooltip = [alt.Tooltip("t:Q", title="step t"), alt.Tooltip("θ:N", title="θₜ"), alt.Tooltip("L:N", title="L(θₜ)")]
-    full = path.mark_line(color=OKABE_ITO[0], opacity=0.25, strokeWidth=2, clip=True).encode(x=x, y=y, order="t:Q")
+    full = alt.Chart().mark_line(color=OKABE_ITO[0], opacity=0.25, strokeWidth=2, clip=True).encode(
+        x=x, y=y, order="t:Q"
+    )
     done = (
-        path.transform_filter("datum.shown")
+        alt.Chart()
+        .transform_filter("datum.shown")
         .mark_line(color=OKABE_ITO[0], strokeWidth=4 if big else 2.5, clip=True,
                    point=alt.OverlayMarkDef(size=70 if big else 30))
         .encode(x=x, y=y, order="t:Q", tooltip=tooltip)
     )
     current = (
-        path.transform_filter("datum.shown")
+        alt.Chart()
+        .transform_filter("datum.shown")
         .transform_joinaggregate(last="max(t)")
         .transform_filter("datum.t == datum.last")
         .mark_point(filled=True, size=400 if big else 200, color=DANGER, clip=True)
         .encode(x=x, y=y, tooltip=tooltip)
     )
-    return alt.layer(levels, axes, full, done, current).properties(
+    return alt.layer(levels, axes, _shared(path, full, done, current)).properties(
         width=side, height=side, title="Path θₜ over the level sets of L"
     )
 
@@ -344,7 +359,7 @@ def _coords(method: str, big: bool, symlog: bool) -> alt.Chart:
         .transform_lookup(lookup="one", from_=alt.LookupData(data=alt.Data(name="consts"), key="one",
                                                              fields=["R"]))
     )
-    src = _calc(src, _coord_values(method, "300"))
+    src = _calc(src, _coord_values(method, None))
     src = _calc(
         src,
         {
@@ -414,7 +429,8 @@ def beta_value(selection) -> float | None:
 def momentum_frames(eigenvalues, theta0, steps) -> dict[str, pd.DataFrame]:
     """What the live momentum chart needs that depends on neither η nor β: the three stability edges,
     ≤ 200 representative λᵢ for the map, and "edirs": the sampled steps × ≤ 6 representative directions
-    with log10|θ̃₀,ᵢ| and its sign (≤ 900 rows). The rate map's 4,000 cells are generated in the browser."""
+    with log10|θ̃₀,ᵢ| and its sign, once per series (≤ 1,800 rows). The map's 4,000 cells are generated in the
+    browser."""
     import numpy as np
 
     from core import quadratic as q
@@ -426,7 +442,7 @@ def momentum_frames(eigenvalues, theta0, steps) -> dict[str, pd.DataFrame]:
     u0 = theta0[reps]
     with np.errstate(divide="ignore"):
         log0 = np.where(u0 != 0, np.log10(np.abs(np.where(u0 != 0, u0, 1.0))), 0.0)
-    edirs = pd.DataFrame(
+    one = pd.DataFrame(
         {
             "t": np.repeat(t, reps.size).astype(np.int32),
             "direction": np.tile(reps + 1, t.size).astype(np.int32),
@@ -436,6 +452,8 @@ def momentum_frames(eigenvalues, theta0, steps) -> dict[str, pd.DataFrame]:
             "s0": np.tile(np.sign(u0), t.size).astype(np.int8),
         }
     )
+    # Series 0: the chosen method (or Polyak's heavy ball); series 1: plain GD at the live η.
+    edirs = pd.concat([one.assign(series=np.int8(0)), one.assign(series=np.int8(1))], ignore_index=True)
     points = pd.DataFrame({"λ": lam[q.representative_directions(lam, 200)]})
     return {"boundary": frames.boundary_frame(), "spectrum": points, "edirs": edirs}
 
@@ -550,35 +568,38 @@ def _errors(method: str, label: str, fixed: tuple[float, float] | None, big: boo
     x = alt.X("t:Q", title="step t", scale=alt.Scale(type="symlog" if symlog else "linear", nice=False))
     y_scale = alt.Scale(type="log", nice=False)
 
-    def series(name: str, code: int, h: str, beta: str) -> alt.Chart:
-        src = _calc(
-            _named("edirs"),
-            {
-                **closed_form(h, beta, str(code)),
-                "method": f"'{name}'",
-                "e": f"datum.z ? -{INF} : datum._lc + datum.log0",
-                "sg": "datum.z ? 0 : datum._sc * datum.s0",
-                "below": f"datum.e < -{frames.LOG_CLIP:g} ? 1 : 0",
-            },
-        )
-        src = src.transform_window(nb="sum(below)", groupby=["direction"], sort=[alt.SortField("t")])
-        src = src.transform_filter("datum.nb <= 1 && (datum.nb == 0 || datum.below == 1)")
-        return _calc(
-            src,
-            {
-                "|θ̃|": f"pow(10, clamp(datum.e, -{frames.LOG_CLIP:g}, {frames.LOG_CLIP:g}))",
-                **_exact("datum.e", "datum.sg"),
-            },
-        )
-
+    # One pipeline over both series: views that read one dataset share its rows (Vega writes fields
+    # onto them), so a field must mean one thing for every row.
     if fixed is None:
-        ours = series(label, METHOD_CODE[method], f"{ETA} * datum['λ']", BETA)
+        h0, b0, code = f"{ETA} * datum['λ']", BETA, METHOD_CODE[method]
     else:
-        ours = series(label, METHOD_CODE["heavy_ball"], f"{fixed[0]!r} * datum['λ']", repr(fixed[1]))
-    gd = series(frames.METHOD_LABELS["gd"], 0, f"{ETA} * datum['λ']", "0")
+        h0, b0, code = f"{fixed[0]!r} * datum['λ']", repr(fixed[1]), METHOD_CODE["heavy_ball"]
+    src = _calc(
+        _named("edirs"),
+        {
+            **closed_form(
+                f"datum.series == 0 ? {h0} : {ETA} * datum['λ']",
+                f"datum.series == 0 ? {b0} : 0",
+                f"(datum.series == 0 ? {code} : 0)",
+            ),
+            "method": f"datum.series == 0 ? '{label}' : '{frames.METHOD_LABELS['gd']}'",
+            "e": f"datum.z ? -{INF} : datum._lc + datum.log0",
+            "sg": "datum.z ? 0 : datum._sc * datum.s0",
+            "below": f"datum.e < -{frames.LOG_CLIP:g} ? 1 : 0",
+        },
+    )
+    src = src.transform_window(nb="sum(below)", groupby=["series", "direction"], sort=[alt.SortField("t")])
+    src = src.transform_filter("datum.nb <= 1 && (datum.nb == 0 || datum.below == 1)")
+    src = _calc(
+        src,
+        {
+            "|θ̃|": f"pow(10, clamp(datum.e, -{frames.LOG_CLIP:g}, {frames.LOG_CLIP:g}))",
+            **_exact("datum.e", "datum.sg"),
+        },
+    )
 
     def lines(src: alt.Chart) -> alt.Chart:
-        return src.mark_line(strokeWidth=3.5 if big else 2).encode(
+        return alt.Chart().mark_line(strokeWidth=3.5 if big else 2).encode(
             x=x,
             y=alt.Y("|θ̃|:Q", scale=y_scale, axis=alt.Axis(format=".0e", title="|θ̃ₜ,ᵢ| (log)")),
             color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ"),
@@ -599,12 +620,13 @@ def _errors(method: str, label: str, fixed: tuple[float, float] | None, big: boo
 
     def floor(src: alt.Chart) -> alt.Chart:
         return (
-            src.transform_filter("datum.below == 1")
+            alt.Chart()
+            .transform_filter("datum.below == 1")
             .mark_text(text="▼ < 1e-30", dy=-10, fontSize=16 if big else 11, color=NEUTRAL)
             .encode(x=x, y=alt.Y("|θ̃|:Q", scale=y_scale))
         )
 
-    return alt.layer(lines(ours), lines(gd), floor(ours), floor(gd)).properties(
+    return _shared(src, lines(src), floor(src)).properties(
         width=WIDE, height=320, title="Error per direction against t"
     )
 

@@ -19,7 +19,7 @@ def line_angle(d: str) -> float:
 def test_eigenvectors_are_drawn_at_right_angles(page, server, width):
     page.set_viewport_size({"width": width, "height": 1100})
     open_app(page, f"{server}/trajectory?phi=30&l1=0.2&l2=1")
-    assert_page_healthy(page, 2)
+    assert_page_healthy(page, 1)  # one live chart: read-out, the plane, the eigen-coordinates
     chart = page.locator("[data-testid=stVegaLiteChart]").first
     # The eigenvector axes are the chart's only dashed lines (stroke-dasharray 5,4).
     paths = chart.locator("g.mark-line.role-mark path[stroke-dasharray='5,4']")

@@ -13,8 +13,8 @@ from tests.browser.test_quadratic_browser import assert_page_healthy, chart_mark
 PAGES = [
     ("home", "", 1),
     ("quadratic", "quadratic", 4),
-    ("trajectory", "trajectory", 2),
-    ("momentum", "momentum?method=heavy+ball&beta=0.6", 2),
+    ("trajectory", "trajectory", 1),  # one live chart each (tests/browser/test_live_momentum_browser.py)
+    ("momentum", "momentum?method=heavy+ball&beta=0.6", 1),
     ("eos", "eos?etas=0.1,0.2", 6),
     ("toy", "toy?teta=0.3", 2),
 ]
@@ -58,7 +58,7 @@ def test_in_chart_scrubber_recomputes_without_a_rerun(page, server):
 
 def test_url_state_round_trip_on_a_non_default_page(page, server):
     open_app(page, f"{server}/momentum?method=heavy+ball&beta=0.8&lr=0.7&n=20")
-    assert_page_healthy(page, 2)
+    assert_page_healthy(page, 1)
     # expect() retries: a widget may repaint once more after the first run's deltas.
     expect(page.get_by_label("momentum β (exact)")).to_have_value("0.8", timeout=15_000)
     expect(page.get_by_label("η (exact)")).to_have_value("0.7", timeout=15_000)

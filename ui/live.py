@@ -126,20 +126,19 @@ def _decay(big: bool, symlog: bool, live_band: bool, width: int):
         )
     )
     r = f"1 - {LR} * datum['λ']"
-    lines_src = _calc(
-        _named("lines"),
-        {
-            "r": r,
-            "la": _log10("abs(datum.r)"),
-            "lm": f"datum.z ? -{INF} : (datum.t == 0 ? 0 : datum.t * datum.la) + datum.log0",
-            "sg": "datum.z ? 0 : datum.s0 * (datum.t % 2 == 1 && datum.r < 0 ? -1 : 1)",
+    # The chain is computed once for the line, its clip markers and their label (a shared layer's
+    # transforms): it runs on every move of η.
+    chain = {
+        "r": r,
+        "la": _log10("abs(datum.r)"),
+        "lm": f"datum.z ? -{INF} : (datum.t == 0 ? 0 : datum.t * datum.la) + datum.log0",
+        "sg": "datum.z ? 0 : datum.s0 * (datum.t % 2 == 1 && datum.r < 0 ? -1 : 1)",
             **_exact("datum.lm", "datum.sg"),
-            "|θ̃|": _clip_y("datum.lm"),
-            "trend": "abs(datum.r) > 1 ? 'grows' : 'shrinks'",
-            "clip": f"datum.lm < {-LOG_CLIP} ? 'below' : datum.lm > {LOG_CLIP} ? 'above' : 'in'",
-        },
-    )
-    line = lines_src.mark_line(strokeWidth=4 if big else 2.2).encode(
+        "|θ̃|": _clip_y("datum.lm"),
+        "trend": "abs(datum.r) > 1 ? 'grows' : 'shrinks'",
+        "clip": f"datum.lm < {-LOG_CLIP} ? 'below' : datum.lm > {LOG_CLIP} ? 'above' : 'in'",
+    }
+    line = alt.Chart().mark_line(strokeWidth=4 if big else 2.2).encode(
         x=x,
         y=alt.Y("|θ̃|:Q", scale=y_scale, axis=axis),
         color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ"),
@@ -157,7 +156,8 @@ def _decay(big: bool, symlog: bool, live_band: bool, width: int):
     # Values past the clip are drawn on the chart's floor (or ceiling): a flat line there is not a
     # stall. Each direction's first clipped point gets a marker and the text "< 1e-30" (or "> 1e+30").
     clipped = (
-        lines_src.transform_filter("datum.clip != 'in'")
+        alt.Chart()
+        .transform_filter("datum.clip != 'in'")
         .transform_window(k="row_number()", groupby=["direction", "clip"], sort=[alt.SortField("t")])
         .transform_filter("datum.k == 1")
         .transform_calculate(note=f"datum.clip == 'below' ? '< 1e-{LOG_CLIP:g}' : '> 1e+{LOG_CLIP:g}'")
@@ -178,7 +178,8 @@ def _decay(big: bool, symlog: bool, live_band: bool, width: int):
         .mark_text(align="left", dx=8, dy=-8, color=DANGER, fontWeight="bold")
         .encode(x=x, y=alt.Y("|θ̃|:Q", scale=y_scale), text="note:N")
     )
-    return alt.layer(band, line, clip_mark, clip_text).properties(
+    lines = _calc(alt.layer(line, clip_mark, clip_text, data=alt.Data(name="lines")), chain)
+    return alt.layer(band, lines).properties(
         width=width, height=300, title="Every eigendirection: |θ̃ₜ,ᵢ| against t"
     )
 

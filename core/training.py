@@ -127,10 +127,10 @@ def parse_schedule(text: str) -> tuple[tuple[float, int | None], ...]:
     if not isinstance(text, str):
         raise ValueError(f"The schedule must be text like {SCHEDULE_EXAMPLE!r}, got {type(text).__name__}.")
     if len(text) > 400:
-        raise ValueError(f"The schedule has {len(text):,} characters: at most 400 (e.g. {SCHEDULE_EXAMPLE!r}).")
+        raise ValueError(f"The schedule has {len(text):,} characters: at most 400 are allowed.")
     parts = [part for part in re.split(r"[,;]", text) if part.strip()]
     if not parts:
-        raise ValueError(f"The schedule is empty: write a learning rate, or pieces like {SCHEDULE_EXAMPLE!r}.")
+        raise ValueError(f"The schedule is empty: give a learning rate, or pieces like {SCHEDULE_EXAMPLE!r}.")
     if len(parts) > MAX_SCHEDULE_PIECES:
         raise ValueError(f"The schedule has {len(parts)} pieces: at most {MAX_SCHEDULE_PIECES} are allowed.")
     pieces, previous = [], 0
@@ -139,7 +139,7 @@ def parse_schedule(text: str) -> tuple[tuple[float, int | None], ...]:
         shown = repr(part.strip()[:40])
         if match is None:
             raise ValueError(
-                f"Schedule piece {i + 1} ({shown}) is not understood: write each piece as a learning rate, "
+                f"Schedule piece {i + 1} ({shown}) is not understood: give each piece as a learning rate, "
                 f"then 'until <step>' for all but the last, e.g. {SCHEDULE_EXAMPLE!r}."
             )
         lr = float(match["lr"])
@@ -149,13 +149,13 @@ def parse_schedule(text: str) -> tuple[tuple[float, int | None], ...]:
         last = i == len(parts) - 1
         if until is None and not last:
             raise ValueError(
-                f"Schedule piece {i + 1} ({shown}) needs 'until <step>': only the last piece runs to the end, "
-                f"e.g. {SCHEDULE_EXAMPLE!r}."
+                f"Schedule piece {i + 1} ({shown}) must end with 'until <step>': only the last piece runs to the "
+                f"end, e.g. {SCHEDULE_EXAMPLE!r}."
             )
         if until is not None and last:
             raise ValueError(
-                f"Schedule piece {i + 1} ({shown}) is the last one and has no step to run until: drop "
-                f"'until {until}', or add the learning rate that follows, e.g. {SCHEDULE_EXAMPLE!r}."
+                f"Schedule piece {i + 1} ({shown}) is the last one and must run to the end: drop "
+                f"'until {until}', or give the learning rate that follows, e.g. {SCHEDULE_EXAMPLE!r}."
             )
         if until is not None and not previous < until <= MAX_STEPS:
             raise ValueError(
@@ -525,6 +525,8 @@ def batch_sharpness(params, X, y, widths, batch_size, activation="swish", loss="
     rng = np.random.default_rng(seed)
     mean, stderr, count, _ = _batch_sharpness(params, Xa, yT, layout, activation, loss, int(batch_size), rng)
     return {"mean": mean, "stderr": stderr, "count": count}
+
+
 class _Counter:
     """An HVP that counts its calls (for the benchmark's HVPs/s and the run's record)."""
 

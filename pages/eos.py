@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import datasets
 from core import training as tr
-from ui import charts, controls, eos_exchange, eos_views, frames, sidebar
+from ui import charts, controls, eos_exchange, eos_presets, eos_views, frames, sidebar
 from ui.eos_runs import RunConfig, cached_run, flow_distance, run_all
 from ui.routing import ensure_app_router
 
@@ -17,17 +17,28 @@ def _default_loss(name: str) -> str:
 
 st.title("Edge of Stability: a network sets its own sharpness")
 st.caption(
-    "Full-batch gradient descent on a small MLP, loss (1/2n)Σ‖f(xᵢ) − yᵢ‖² (with the ½, like ½θᵀAθ; "
+    "Gradient descent on a small MLP — full batch, with momentum, Adam, RMSProp or mini-batch SGD (sidebar) — "
+    "loss (1/2n)Σ‖f(xᵢ) − yᵢ‖² (with the ½, like ½θᵀAθ; "
     "cross-entropy is the default for the spirals' classes). Sharpness S = top eigenvalue of the Hessian, by "
     "Lanczos on exact Hessian-vector products, warm-started each time."
 )
 
 box = st.sidebar
+eos_presets.preset_picker(box)
 box.subheader("Runs")
 lr_text = controls.text_input(
     "learning rates η (one to four, commas)", "etas", "0.2", container=box, help="Several η overlay their runs."
 )
-method, beta = sidebar.method_controls()
+schedule_text = controls.text_input(
+    "or an η schedule (replaces the list)",
+    "sched",
+    "",
+    container=box,
+    placeholder=tr.SCHEDULE_EXAMPLE,
+    help=f"Piecewise-constant η, e.g. {tr.SCHEDULE_EXAMPLE!r}: η holds for the steps before 'until'.",
+)
+optimizer = sidebar.eos_method_controls()
+method, beta = optimizer["method"], optimizer["beta"]
 box.subheader("Model and data")
 dataset = controls.select(
     "dataset",
@@ -37,6 +48,9 @@ dataset = controls.select(
     # The loss follows the data (cross-entropy for classes) unless the person picks another afterwards.
     on_change=lambda: st.session_state.update(loss=_default_loss(st.session_state["data"])),
 )
+classes = None
+if dataset == "digits":
+    classes = int(controls.number("digit classes (0 … k − 1)", "classes", 4, 2, datasets.DIGITS_CLASSES, container=box))
 upload = None
 if dataset == "my CSV":
     upload = box.file_uploader("CSV: numeric columns, the last one is the target", type=["csv", "txt"], key="ecsv")
@@ -56,7 +70,22 @@ controls.show_notices()
 
 try:
     config = RunConfig.from_inputs(
-        lr_text, method, beta, dataset, upload, n_samples, hidden_text, activation, loss_name, steps, every, top_k, seed
+        lr_text,
+        method,
+        beta,
+        dataset,
+        upload,
+        n_samples,
+        hidden_text,
+        activation,
+        loss_name,
+        steps,
+        every,
+        top_k,
+        seed,
+        optimizer=optimizer,
+        schedule=schedule_text,
+        classes=classes,
     )
 except ValueError as exc:
     st.error(f"**Not run.** {controls.escape_markdown(exc)}", icon=":material/warning:")  # quotes user text
@@ -122,14 +151,19 @@ overlay = {**runs, **saved}  # saved runs join the loss, sharpness and η·λ ch
 
 left, right = st.columns(2, gap="large")
 with left:
-    st.subheader(f"Sharpness against the threshold {eos_views.THRESHOLD_FORMULA[shown.method]}")
-    frame, rules = eos_views.sharpness_frames(overlay)
+    hovering = eos_views.hovering_label(shown)
+    title = eos_views.QUANTITY_TITLES[eos_views.hovering_key(shown)]
+    st.subheader(f"{title} against the threshold {eos_views.THRESHOLD_FORMULA[shown.method]}")
     charts.show(
         eos_views.sharpness_chart,
-        {"sharpness": frame, "thresholds": rules},
+        eos_views.hover_frames(overlay),
         key="eos_sharpness",
-        alt_text="Sharpness against step for each run with its threshold dashed: it rises, then hovers there.",
+        quantity=hovering,
+        alt_text=f"The {hovering} against step for each run with its threshold dashed: it rises, then hovers there.",
     )
+    st.caption(eos_views.quantity_sentence(shown))
+    for note in eos_views.interpolation_notes(runs):
+        st.warning(note, icon=":material/school:")
 with right:
     st.subheader("Training loss")
     charts.show(
@@ -144,7 +178,7 @@ st.subheader("The two stories on one axis: 2λ/threshold (η·λ for GD) against
 topk = eos_views.top_k_frame(overlay)
 charts.show(
     eos_views.normalised_chart,
-    {"topk": topk},
+    {"topk": eos_views.normalised_frame(overlay)},
     key="eos_normalised",
     alt_text="The top eigenvalues as 2 lambda over the threshold against step, with the edge at 2.",
 )
@@ -152,7 +186,7 @@ st.caption(
     "On a quadratic, a direction with ηλ > 2 blows up (the quadratic explorer's V). Here the top eigenvalue climbs to "
     "the edge, overshoots it, and then hovers at or just above it (the summary's median S/threshold): the network's "
     "curvature adjusts instead of blowing up. The axis is 2λ/threshold, which is η·λ for GD, so the edge is at 2 "
-    "for every method."
+    "for every method." + eos_views.normalised_note(shown)
 )
 
 left, right = st.columns(2, gap="large")
@@ -174,7 +208,9 @@ with right:
     )
     st.caption(f"{eos_views.run_label(first_lr)}: the last 80 steps. At the edge the sign flips every step.")
 
-if with_flow:
+if with_flow and not shown.flow_applies:
+    st.info(eos_views.FLOW_STEPS_ASIDE, icon=":material/info:")
+elif with_flow:
     st.subheader("Gradient descent against gradient flow")
     distance = flow_distance(shown, first_lr)
     flow_clock = eos_views.FLOW_TIME_FORMULA[shown.method]
@@ -196,22 +232,26 @@ if with_flow:
         )
 
 st.subheader("The run on the momentum rate map")
-map_method = method if method != "gd" else "heavy_ball"
-charts.show(
-    charts.rate_map_chart,
-    {
-        "cells": frames.rate_map_frame(map_method),
-        "boundary": frames.boundary_frame(),
-        "spectrum": eos_views.rate_map_path_frame(runs, beta, map_method),
-    },
-    key="eos_rate_map",
-    alt_text="The runs' measured eta times sharpness drawn on the convergence-rate map over step size and momentum.",
-)
-st.caption(
-    f"Each point is one measurement (η·S_t, β), raw η times sharpness, on the map of {sidebar.METHOD_NAMES[map_method]}"
-    " (GD is heavy ball's row β = 0): the run climbs along its β row until it meets that method's stability edge "
-    "(ηλ = 2 for GD, 2 + 2β for heavy ball, (2 + 2β)/(1 + 2β) for Nesterov) and hovers there. Open the momentum page "
-    "for the full map."
-)
+map_method = shown.method if shown.method != "gd" else "heavy_ball"
+if map_method in tr.ADAPTIVE:
+    st.info(eos_views.RATE_MAP_STEPS_ASIDE, icon=":material/info:")
+    map_method = None
+if map_method is not None:
+    charts.show(
+        charts.rate_map_chart,
+        {
+            "cells": frames.rate_map_frame(map_method),
+            "boundary": frames.boundary_frame(),
+            "spectrum": eos_views.rate_map_path_frame(runs, shown.beta, map_method),
+        },
+        key="eos_rate_map",
+        alt_text="The runs' measured eta times sharpness on the convergence-rate map over step size and momentum.",
+    )
+    st.caption(
+        "Each point is one measurement (η·S_t, β), raw η times sharpness, on the map of "
+        f"{sidebar.METHOD_NAMES[map_method]} (GD is heavy ball's row β = 0): the run climbs along its β row until it "
+        "meets that method's stability edge (ηλ = 2 for GD, 2 + 2β for heavy ball, (2 + 2β)/(1 + 2β) for Nesterov) "
+        "and hovers there. Open the momentum page for the full map." + eos_views.rate_map_note(shown)
+    )
 st.page_link("pages/momentum.py", label="Momentum map with your own spectrum", icon=":material/grid_on:")
 controls.share_link()

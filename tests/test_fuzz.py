@@ -242,6 +242,7 @@ def eos_config_error(w: dict[str, object]) -> str | None:
             int(w["every"]),
             int(w["topk"]),
             int(w["eseed"]),
+            schedule=w.get("sched", ""),
         )
     except ValueError as exc:
         return str(exc)

@@ -49,17 +49,60 @@ class RunConfig:
     every: int
     top_k: int
     seed: int
+    # Adam / RMSProp settings, mini-batch size (None: full batch), η schedule text (None: constant η,
+    # lrs then holds its first η), digit classes (digits only).
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    batch_size: int | None = None
+    schedule: str | None = None
+    classes: int | None = None
 
     AUTO_RUN_COST = 2.5e8  # a first visit (or a shared link) trains by itself up to ≈ 2 s of work
 
     @classmethod
     def from_inputs(
-        cls, lr_text, method, beta, dataset, upload, n_samples, hidden_text, activation, loss, steps, every, top_k, seed
+        cls,
+        lr_text,
+        method,
+        beta,
+        dataset,
+        upload,
+        n_samples,
+        hidden_text,
+        activation,
+        loss,
+        steps,
+        every,
+        top_k,
+        seed,
+        *,
+        optimizer: dict | None = None,
+        schedule: str = "",
+        classes: int | None = None,
     ) -> RunConfig:
-        """Validate the page's inputs; every rejection is a ValueError saying what is allowed."""
-        lrs = parse_learning_rates(lr_text)
+        """Validate the page's inputs; every rejection is a ValueError saying what is allowed.
+
+        optimizer: sidebar.eos_method_controls()'s dict (beta1, beta2, eps, batch_size); schedule: text for
+        core.training.parse_schedule, which replaces the η list; classes: the digits' class count."""
+        optimizer = optimizer or {}
+        if schedule and schedule.strip():
+            pieces = tr.parse_schedule(schedule)
+            schedule = tr.format_schedule(pieces)
+            lrs = (pieces[0][0],)
+        else:
+            schedule = None
+            lrs = parse_learning_rates(lr_text)
+        beta1 = tr._check_decay("beta1", optimizer.get("beta1", 0.9), "Adam's β₁ (momentum of the gradient average)")
+        beta2 = tr._check_decay("beta2", optimizer.get("beta2", 0.999), "β₂ (decay of the squared-gradient average)")
+        eps = tr._check_eps(optimizer.get("eps", 1e-8))
         hidden = parse_hidden_widths(hidden_text)
         digest = None
+        if dataset == "digits":
+            classes = int(classes if classes is not None else datasets.DIGITS_CLASSES)
+            datasets.make("digits", int(n_samples), int(seed), classes=classes)  # its own checks and messages
+        else:
+            classes = None
         if dataset == "my CSV":
             if upload is None:
                 raise ValueError("Upload a CSV file (numeric columns, the last one the target) or pick a dataset.")
@@ -67,7 +110,7 @@ class RunConfig:
             digest = _remember_data(X, y)
             d_in, d_out, n_samples = X.shape[1], y.shape[1], len(X)
         else:
-            d_in, d_out = datasets.input_dim(dataset), datasets.output_dim(dataset)
+            d_in, d_out = datasets.input_dim(dataset), datasets.output_dim(dataset, classes)
         if loss == "ce" and d_out < 2:
             raise ValueError(
                 "Cross-entropy needs one-hot class targets (two or more target columns): use mse, or the spirals data."
@@ -88,7 +131,18 @@ class RunConfig:
             int(every),
             int(top_k),
             int(seed),
+            beta1,
+            beta2,
+            eps,
+            None if optimizer.get("batch_size") is None else int(optimizer["batch_size"]),
+            schedule,
+            classes,
         )
+        if config.batch_size is not None and not 1 <= config.batch_size <= config.n_samples:
+            raise ValueError(
+                f"Batch size b = {config.batch_size:,} with n = {config.n_samples:,} samples: a batch is part of the "
+                f"data, so give 1 ≤ b ≤ {config.n_samples:,} (or more samples)."
+            )
         if config.cost() > MAX_COST:
             seconds = config.cost() / 5.5e7 * 0.4
             raise ValueError(
@@ -99,10 +153,35 @@ class RunConfig:
         return config
 
     def cost(self) -> float:
-        return len(self.lrs) * self.steps * self.n_samples * network.n_params(self.widths)
+        """Work units, steps × samples × parameters per run, plus for SGD each step's batch gradient and the
+        batch sharpness's fresh batches (up to MAX_BATCHES per measurement, a gradient and an HVP each)."""
+        units = self.steps * self.n_samples
+        if self.batch_size is not None and self.batch_size < self.n_samples:
+            measurements = self.steps // self.every + 2
+            units += self.steps * self.batch_size + measurements * tr.MAX_BATCHES * 2 * self.batch_size
+        return len(self.lrs) * units * network.n_params(self.widths)
+
+    @property
+    def flow_applies(self) -> bool:
+        """Gradient flow is the small-step limit of full-batch GD and momentum at a constant η only."""
+        return self.method in ("gd", "heavy_ball", "nesterov") and self.batch_size is None and self.schedule is None
+
+    def optimizer_kwargs(self, lr) -> dict:
+        """train's η (the schedule text when there is one) and the optimizer's keywords."""
+        return {
+            "lr": self.schedule or lr,
+            "method": self.method,
+            "beta": self.beta,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "batch_size": self.batch_size,
+        }
 
     def train_kwargs(self) -> dict:
         data = _DATA.get(self.data_digest) if self.data_digest else None
+        if self.dataset == "digits":
+            data = datasets.make("digits", self.n_samples, self.seed, classes=self.classes)
         return {
             "steps": self.steps,
             "widths": self.widths,
@@ -217,23 +296,21 @@ def train_one(config: RunConfig, lr: float, progress, live) -> dict:
     """Train one run with a progress bar and a live sharpness chart; stops at MAX_SECONDS."""
     start = time.perf_counter()
     last: dict = {}
-    live_spec = charts.spec(eos_views.sharpness_chart, big=False)
+    quantity = eos_views.hovering_label(config)
+    live_spec = charts.spec(eos_views.sharpness_chart, big=False, quantity=quantity)
 
     def report(partial: dict, t: int) -> None:
         last.update(partial, stopped_at=t)
         progress.progress(
             min(t / max(config.steps, 1), 1.0), text=f"{eos_views.run_label(lr)}: step {t:,} of {config.steps:,}"
         )
-        frame, rules = eos_views.sharpness_frames({lr: partial})
-        live.vega_lite_chart({**live_spec, "datasets": {"sharpness": frame, "thresholds": rules}}, width="stretch")
+        live.vega_lite_chart({**live_spec, "datasets": eos_views.hover_frames({lr: partial})}, width="stretch")
         if time.perf_counter() - start > MAX_SECONDS:
             raise _Stop
 
     try:
         run = tr.train(
-            lr,
-            method=config.method,
-            beta=config.beta,
+            **config.optimizer_kwargs(lr),
             sharpness_every=config.every,
             top_k=config.top_k,
             callback=report,
@@ -242,6 +319,8 @@ def train_one(config: RunConfig, lr: float, progress, live) -> dict:
         run["stopped_at"] = -1
     except _Stop:
         run = _pad(last, config.steps)
+    if config.schedule:
+        run["label"] = f"η: {config.schedule}"  # the run's name wherever it is drawn
     if run.get("param_history") is not None and run["param_history"].nbytes > MAX_HISTORY_BYTES:
         run["param_history"] = None  # too big to keep: no flow comparison for this model
     return run

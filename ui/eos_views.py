@@ -17,7 +17,26 @@ from ui.frames import LOG_CLIP, format_number, spectrum_on_map_frame
 MAX_POINTS = 500  # per run and series: 4 runs × 500 rows per chart at most
 
 # The sharpness each method's threshold bounds, written as the page names it (theory.md §4–5).
-THRESHOLD_FORMULA = {"gd": "2/η", "heavy_ball": "(2 + 2β)/η", "nesterov": "(2 + 2β)/((1 + 2β)η)"}
+THRESHOLD_FORMULA = {
+    "gd": "2/η",
+    "heavy_ball": "(2 + 2β)/η",
+    "nesterov": "(2 + 2β)/((1 + 2β)η)",
+    "adam": "(2 + 2β₁)/((1 − β₁)η)",
+    "rmsprop": "2/η",
+}
+# What hovers at the threshold (core.training.hovering_quantity), as the chart's axis and legend name it.
+QUANTITY_NAMES = {
+    "sharpness": "sharpness S = λ_max(∇²L)",
+    "preconditioned_sharpness": "λ_max(P⁻¹H) (log)",
+    "batch_sharpness": "batch sharpness",
+}
+QUANTITY_TITLES = {
+    "sharpness": "Sharpness",
+    "preconditioned_sharpness": "Preconditioned sharpness λ_max(P⁻¹H)",
+    "batch_sharpness": "Batch sharpness",
+}
+# The dimmed series drawn beside it: the raw sharpness for Adam/RMSProp, the full-batch λ_max for SGD.
+BESIDE_NAMES = {"preconditioned_sharpness": "raw sharpness λ_max(H)", "batch_sharpness": "full-batch λ_max(H)"}
 # Gradient-flow time one step covers (core.training.flow_time).
 FLOW_TIME_FORMULA = {"gd": "η·t", "heavy_ball": "η·t/(1 − β)", "nesterov": "η·t/(1 − β)"}
 LOSS_FORMULA = {"mse": "(1/2n)Σ‖f − y‖²", "ce": "mean cross-entropy"}
@@ -40,25 +59,52 @@ def _thin(index: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
     return index[picks]
 
 
+def quantity(run: dict) -> str:
+    """The key of what hovers at the run's threshold (saved runs and GD: "sharpness")."""
+    return tr.hovering_quantity(run)
+
+
+def thresholds(run: dict) -> np.ndarray:
+    """The threshold at every step (it follows an η schedule); one value for runs without a schedule."""
+    per_step = run.get("thresholds")
+    return np.full(len(run["step"]), run["threshold"]) if per_step is None else np.asarray(per_step, dtype=float)
+
+
+def hovering_key(config) -> str:
+    """What hovers for a RunConfig's method: the key of core.training.hovering_quantity."""
+    if config.method in tr.ADAPTIVE:
+        return "preconditioned_sharpness"
+    if config.batch_size is not None and config.batch_size < config.n_samples:
+        return "batch_sharpness"
+    return "sharpness"
+
+
+def hovering_label(config) -> str:
+    """The axis title of the sharpness chart for a RunConfig (what hovers for its method)."""
+    return QUANTITY_NAMES[hovering_key(config)]
+
+
 def crossing_step(run: dict) -> int | None:
-    """The first measured step at which the sharpness reached the run's threshold (None if never)."""
-    s = run["sharpness"]
-    hit = np.flatnonzero(np.isfinite(s) & (s >= run["threshold"]))
+    """The first measured step at which what hovers (quantity(run)) reached the run's threshold (None if never)."""
+    s = run[quantity(run)]
+    hit = np.flatnonzero(np.isfinite(s) & (s >= thresholds(run)))
     return int(run["step"][hit[0]]) if hit.size else None
 
 
 def summary(run: dict, lr: float) -> dict:
-    """The numbers the page prints for a run: crossing, hover level, final loss, divergence."""
-    s, steps = run["sharpness"], run["step"]
+    """The numbers the page prints for a run: crossing, hover level, final loss, divergence (S is what
+    hovers for the method: λ_max(P⁻¹H) for Adam and RMSProp, the batch sharpness for SGD)."""
+    s, steps = run[quantity(run)], run["step"]
+    ratio = s / thresholds(run)
     measured = np.flatnonzero(np.isfinite(s))
     tail = measured[measured >= int(0.7 * steps[-1])]
     losses = run["loss"][np.isfinite(run["loss"])]
     return {
-        "run": run_label(lr),
+        "run": run_label(lr, run),
         "threshold": run["threshold"],
         "first S": float(s[measured[0]]) if measured.size else np.nan,
         "crossed threshold at": crossing_step(run),
-        "median S / threshold, last 30%": float(np.median(s[tail]) / run["threshold"]) if tail.size else np.nan,
+        "median S / threshold, last 30%": float(np.median(ratio[tail])) if tail.size else np.nan,
         "final loss": float(losses[-1]) if losses.size else np.nan,
         "diverged at": None if run["diverged_at"] < 0 else int(run["diverged_at"]),
         "HVPs": int(run["hvp_count"]),
@@ -94,29 +140,101 @@ def loss_frame(runs: dict[float, dict]) -> pd.DataFrame:
 
 
 def sharpness_frames(runs: dict[float, dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(sharpness at measured steps with η·S and S/threshold, one threshold row per run)."""
+    """(what hovers at measured steps — S, the sharpness for GD — with 2·S/threshold, one threshold row per run
+    whose η is constant). For Adam/RMSProp S is λ_max(P⁻¹H) (residual "—"); for SGD the batch sharpness
+    (its "residual" column carries ± the standard error of its Monte Carlo mean)."""
     parts, rules = [], []
     for lr, run in runs.items():
-        idx = _thin(np.flatnonzero(np.isfinite(run["sharpness"])))
-        s = run["sharpness"][idx]
+        key = quantity(run)
+        idx = _thin(np.flatnonzero(np.isfinite(run[key])))
+        s = run[key][idx]
+        if key == "sharpness":
+            residual = [format_number(float(r)) for r in run["residual"][idx]]
+        elif key == "batch_sharpness":
+            residual = [f"± {format_number(float(e))} (std. error)" for e in run["batch_sharpness_stderr"][idx]]
+        else:
+            residual = ["—"] * len(idx)
         parts.append(
             pd.DataFrame(
                 {
                     "step": run["step"][idx],
                     "S": s,
                     # Normalised so that the edge is at 2 for every method: 2·S/threshold (= ηS for GD).
-                    "ηS": 2 * s / run["threshold"],
-                    "residual": [format_number(float(r)) for r in run["residual"][idx]],
+                    "ηS": 2 * s / thresholds(run)[idx],
+                    "residual": residual,
                     "run": run_label(lr, run),
                 }
             )
         )
-        rules.append(
-            {"threshold": run["threshold"], "run": run_label(lr, run), "value": format_number(run["threshold"])}
-        )
+        if np.ptp(thresholds(run)) == 0:  # a schedule's threshold is a path instead (hover_frames)
+            rules.append(
+                {"threshold": run["threshold"], "run": run_label(lr, run), "value": format_number(run["threshold"])}
+            )
     columns = ["step", "S", "ηS", "residual", "run"]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     return frame, pd.DataFrame(rules, columns=["threshold", "run", "value"])
+
+
+def hover_frames(runs: dict[float, dict]) -> dict[str, pd.DataFrame]:
+    """Every dataset of sharpness_chart: sharpness and thresholds (sharpness_frames), beside (the raw
+    sharpness dimmed for Adam/RMSProp, the full-batch λ_max for SGD) and threshold_path (the threshold
+    step by step for runs with an η schedule, its corners only)."""
+    frame, rules = sharpness_frames(runs)
+    beside, paths = [], []
+    for lr, run in runs.items():
+        key, label = quantity(run), run_label(lr, run)
+        if key != "sharpness":
+            idx = _thin(np.flatnonzero(np.isfinite(run["sharpness"]) & (run["sharpness"] > 0)))  # log axis for Adam
+            what = BESIDE_NAMES[key]
+            beside.append(
+                pd.DataFrame({"step": run["step"][idx], "S": run["sharpness"][idx], "run": label, "what": what})
+            )
+        levels = thresholds(run)
+        if np.ptp(levels) > 0:
+            change = np.flatnonzero(np.diff(levels)) + 1  # the first step at each new η
+            corners = np.unique(np.concatenate([[0], change - 1, change, [len(levels) - 1]]))
+            paths.append(
+                pd.DataFrame(
+                    {
+                        "step": run["step"][corners],
+                        "threshold": levels[corners],
+                        "run": label,
+                        "value": [format_number(float(v)) for v in levels[corners]],
+                    }
+                )
+            )
+    empty_beside = pd.DataFrame(columns=["step", "S", "run", "what"])
+    empty_path = pd.DataFrame(columns=["step", "threshold", "run", "value"])
+    return {
+        "sharpness": frame,
+        "thresholds": rules,
+        "beside": pd.concat(beside, ignore_index=True) if beside else empty_beside,
+        "threshold_path": pd.concat(paths, ignore_index=True) if paths else empty_path,
+    }
+
+
+def normalised_frame(runs: dict[float, dict]) -> pd.DataFrame:
+    """The η·λ chart's rows: the top-k Hessian eigenvalues as 2λ/threshold (GD, momentum); for SGD also the
+    batch sharpness; for Adam/RMSProp only λ_max(P⁻¹H) — the threshold bounds P⁻¹H, not H."""
+    parts = []
+    for lr, run in runs.items():
+        key = quantity(run)
+        frame = top_k_frame({lr: run})
+        if key != "sharpness":
+            idx = _thin(np.flatnonzero(np.isfinite(run[key])), MAX_POINTS // 2)
+            extra = pd.DataFrame(
+                {
+                    "step": run["step"][idx],
+                    "λ": run[key][idx],
+                    "ηλ": 2 * run[key][idx] / thresholds(run)[idx],
+                    "eigenvalue": "λ_max(P⁻¹H)" if key == "preconditioned_sharpness" else "batch sharpness",
+                    "run": run_label(lr, run),
+                }
+            )
+            frame = extra if key == "preconditioned_sharpness" else pd.concat([frame, extra], ignore_index=True)
+        parts.append(frame)
+    frame = pd.concat(parts, ignore_index=True) if parts else top_k_frame({})
+    return frame[np.isfinite(frame["λ"].astype(float))]
 
 
 def top_k_frame(runs: dict[float, dict]) -> pd.DataFrame:
@@ -130,7 +248,7 @@ def top_k_frame(runs: dict[float, dict]) -> pd.DataFrame:
                 {
                     "step": np.repeat(run["step"][idx], k),
                     "λ": vals.ravel(),
-                    "ηλ": (2 * vals / run["threshold"]).ravel(),
+                    "ηλ": (2 * vals / thresholds(run)[idx][:, None]).ravel(),
                     "eigenvalue": np.tile([f"λ{i + 1}" for i in range(k)], idx.size),
                     "run": run_label(lr, run),
                 }
@@ -173,7 +291,12 @@ def rate_map_path_frame(runs: dict[float, dict], beta: float, method: str) -> pd
     parts = []
     for lr, run in runs.items():
         idx = _thin(np.flatnonzero(np.isfinite(run["sharpness"])), 150)
-        parts.append(spectrum_on_map_frame(run["sharpness"][idx], lr, beta, method).assign(run=run_label(lr)))
+        rates = run.get("lr")
+        if rates is not None and np.ptp(rates) > 0:  # a schedule: each point at its own η_t (the λ column is η_t·S)
+            frame = spectrum_on_map_frame(rates[idx] * run["sharpness"][idx], 1.0, beta, method)
+        else:
+            frame = spectrum_on_map_frame(run["sharpness"][idx], lr, beta, method)
+        parts.append(frame.assign(run=run_label(lr, run)))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -206,17 +329,31 @@ def loss_chart(big: bool = False, loss: str = "mse"):
     )
 
 
-def sharpness_chart(big: bool = False):
-    """Sharpness S against step, each run's threshold 2/η (or its momentum version) dashed in its colour."""
+def sharpness_chart(big: bool = False, quantity: str = QUANTITY_NAMES["sharpness"]):
+    """What hovers (quantity: the sharpness S for GD) against step, each run's threshold 2/η (or its method's
+    version) dashed in its colour — a stepped path when η follows a schedule — and, dimmed beside it, the raw
+    sharpness (Adam/RMSProp) or the full-batch λ_max (SGD)."""
     color = alt.Color("run:N", scale=RUN_COLORS, title="run")
+    accuracy = "‖Hv − λv‖" if quantity == QUANTITY_NAMES["sharpness"] else "accuracy"
     line = (
         _named("sharpness")
         .mark_line(strokeWidth=3.5 if big else 2, point=alt.OverlayMarkDef(size=40 if big else 12))
         .encode(
             x=_step_x(),
-            y=alt.Y("S:Q", title="sharpness S = λ_max(∇²L)"),
+            # Adam's threshold is ≈ 100 × the raw sharpness drawn beside it: a log axis shows both.
+            y=alt.Y("S:Q", title=quantity, scale=alt.Scale(type="log") if "(log)" in quantity else alt.Undefined),
             color=color,
-            tooltip=["run:N", "step:Q", alt.Tooltip("S:Q", format=".6g"), alt.Tooltip("residual:N", title="‖Hv − λv‖")],
+            tooltip=["run:N", "step:Q", alt.Tooltip("S:Q", format=".6g"), alt.Tooltip("residual:N", title=accuracy)],
+        )
+    )
+    beside = (
+        _named("beside")
+        .mark_line(strokeWidth=2.5 if big else 1.4, opacity=0.4, strokeDash=[2, 2])
+        .encode(
+            x=_step_x(),
+            y="S:Q",
+            color=color,
+            tooltip=["run:N", "what:N", "step:Q", alt.Tooltip("S:Q", format=".6g", title="value")],
         )
     )
     rule = (
@@ -224,7 +361,17 @@ def sharpness_chart(big: bool = False):
         .mark_rule(strokeDash=[7, 4], strokeWidth=3 if big else 2)
         .encode(y="threshold:Q", color=color, tooltip=["run:N", alt.Tooltip("value:N", title="threshold")])
     )
-    return finish(alt.layer(rule, line), big, legend_bottom=True)
+    path = (
+        _named("threshold_path")
+        .mark_line(strokeDash=[7, 4], strokeWidth=3 if big else 2)
+        .encode(
+            x=_step_x(),
+            y="threshold:Q",
+            color=color,
+            tooltip=["run:N", "step:Q", alt.Tooltip("value:N", title="threshold")],
+        )
+    )
+    return finish(alt.layer(rule, path, beside, line), big, legend_bottom=True)
 
 
 def normalised_chart(big: bool = False):
@@ -330,3 +477,90 @@ def flow_distance_chart(big: bool = False):
         for label, align, dx, y in ((FLOW_MARKS[0], "right", -6, 14), (FLOW_MARKS[1], "left", 6, 230))
     ]
     return finish(alt.layer(line, rule, *text), big, height=260)
+
+
+# ---- what the sharpness chart shows, per method ------------------------------------------
+
+
+def quantity_sentence(config) -> str:
+    """One sentence under the sharpness chart: which quantity it draws against which threshold, and why."""
+    if config.method == "adam":
+        return (
+            "Drawn: the preconditioned sharpness λ_max(P⁻¹H), the curvature Adam's step −ηP⁻¹m actually meets; "
+            "with P frozen, the momentum recursion is stable only while it stays below (2 + 2β₁)/((1 − β₁)η) "
+            "(38/η at β₁ = 0.9), so that is what hovers. The raw sharpness λ_max(H), dimmed, tracks no η-threshold."
+        )
+    if config.method == "rmsprop":
+        return (
+            "Drawn: the preconditioned sharpness λ_max(P⁻¹H), the curvature RMSProp's step −ηP⁻¹g actually meets; "
+            "its step is stable only while that stays below 2/η (no momentum), so that is what hovers. The raw "
+            "sharpness λ_max(H), dimmed, tracks no η-threshold."
+        )
+    if config.batch_size is not None and config.batch_size < config.n_samples:
+        return (
+            f"Drawn: the batch sharpness E_B[g_BᵀH_Bg_B/‖g_B‖²] over fresh batches of b = {config.batch_size}, the "
+            "curvature of a batch's own loss along its own step: where it passes the threshold that step stops "
+            "decreasing the batch loss, so it is what hovers under SGD. The full-batch λ_max is dimmed beside it "
+            "(at the edge it stays below the threshold). "
+            "Each point is a Monte Carlo mean (≥ 10 batches, until its standard error is 1 %, at most 100)."
+        )
+    return (
+        "Drawn: the sharpness S = λ_max(∇²L), the curvature along the top eigenvector: full-batch GD (or momentum) "
+        "is stable on a quadratic only while it is below the threshold, so that is what hovers."
+    )
+
+
+def interpolation_notes(runs: dict[float, dict]) -> list[str]:
+    """For each run that memorised its data before its hovering quantity reached the threshold, what happened."""
+    notes = []
+    for lr, run in runs.items():
+        report = tr.edge_report(run)
+        if report["interpolated_first"]:
+            what = QUANTITY_TITLES[report["quantity"]].lower().replace("λ_max(p⁻¹h)", "λ_max(P⁻¹H)")
+            notes.append(
+                f"**{run_label(lr, run)} interpolated first, it is not at the edge:** the training loss fell below "
+                f"{tr.INTERPOLATION_LOSS:.0%} of its start at step {report['interpolated_at']:,} while the {what} had "
+                f"reached at most {report['peak']:.2f} × the threshold. The network memorised its "
+                f"{run['n_samples']:,} samples before the edge: this needs more data or a harder target."
+            )
+    return notes
+
+
+FLOW_STEPS_ASIDE = (
+    "Gradient flow is left out for this run: it is the small-step limit of full-batch GD and momentum at one "
+    "constant η. Adam and RMSProp follow a preconditioned flow, SGD a noisy one, and a schedule changes the clock."
+)
+RATE_MAP_STEPS_ASIDE = (
+    "The momentum rate map is left out for Adam and RMSProp: it is drawn for a fixed quadratic under GD and "
+    "momentum, and their edge is about λ_max(P⁻¹H) with P changing every step. The η·λ chart above shows "
+    "2λ_max(P⁻¹H)/threshold, the same edge at 2."
+)
+
+
+def normalised_note(config) -> str:
+    """What the η·λ chart draws for the method, when that is not just H's top eigenvalues."""
+    if config.method in tr.ADAPTIVE:
+        return (
+            " For Adam and RMSProp the threshold bounds λ_max(P⁻¹H), not H's eigenvalues: the chart draws "
+            "2·λ_max(P⁻¹H)/threshold in their place."
+        )
+    if config.batch_size is not None and config.batch_size < config.n_samples:
+        return (
+            " For SGD the chart adds the batch sharpness, which is what reaches the line at 2; the full-batch "
+            "eigenvalues stay under it."
+        )
+    if config.schedule:
+        return " With an η schedule, each point is divided by the threshold in force at its step."
+    return ""
+
+
+def rate_map_note(config) -> str:
+    """A sentence for runs the map shows only in part: SGD (full-batch sharpness) and schedules (η_t·S_t)."""
+    if config.batch_size is not None and config.batch_size < config.n_samples:
+        return (
+            " Under SGD the points are the full-batch sharpness, which stays left of the edge: the batch sharpness "
+            "is what reaches it."
+        )
+    if config.schedule:
+        return " With an η schedule each point uses the η in force at its step."
+    return ""

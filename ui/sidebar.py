@@ -222,6 +222,51 @@ def method_controls() -> tuple[str, float]:
     return method, float(beta)
 
 
+# The EoS page's optimizers: the quadratic pages' three (same key "method" and names, so a choice among
+# them carries over) plus Adam, RMSProp and mini-batch SGD. The quadratic pages' own radio has only the
+# three: arriving there with one of the others selected, it shows gradient descent.
+EOS_METHOD_NAMES = {**METHOD_NAMES, "adam": "Adam", "rmsprop": "RMSProp", "sgd": "SGD"}
+EOS_METHOD_CODES = {name: code for code, name in EOS_METHOD_NAMES.items()}
+MAX_BATCH = 2_000  # core.datasets.MAX_SAMPLES; a batch larger than the data is refused with a message
+
+
+def eos_method_controls() -> dict:
+    """The EoS page's optimizer and its settings, as core.training.train's keywords:
+    method (gd / heavy_ball / nesterov / adam / rmsprop; SGD is gd or heavy_ball with batch_size), beta,
+    beta1, beta2, eps, batch_size (None: full batch), and "label" (the name the page shows).
+    The boxes allow the edges (β = 1, ε = 0) so that core's message says why they are refused."""
+    box = st.sidebar
+    box.subheader("Optimizer")
+    name = controls.select("method", "method", list(EOS_METHOD_CODES), container=box, radio=True)
+    code = EOS_METHOD_CODES[name]
+    out = {"method": code, "beta": 0.0, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "batch_size": None, "label": name}
+    if code in ("heavy_ball", "nesterov"):
+        out["beta"] = controls.number_with_slider("momentum β", "beta", 0.5, 0.0, 0.999999, 0.99, container=box)
+    elif code in ("adam", "rmsprop"):
+        if code == "adam":
+            out["beta1"] = controls.number(
+                "β₁ (average of g)", "beta1", 0.9, 0.0, 1.0, format="%.6g", container=box, help="0 ≤ β₁ < 1"
+            )
+        out["beta2"] = controls.number(
+            "β₂ (average of g²)", "beta2", 0.999, 0.0, 1.0, format="%.6g", container=box, help="0 ≤ β₂ < 1"
+        )
+        out["eps"] = controls.number(
+            "ε", "eps", 1e-8, 0.0, 1.0, format="%.3g", step=1e-8, container=box, help="0 < ε ≤ 1"
+        )
+    else:
+        if code == "sgd":
+            out["batch_size"] = int(
+                controls.number("batch size b", "batch", 16, 1, MAX_BATCH, container=box, help="at most n, the samples")
+            )
+            out["beta"] = controls.number_with_slider(
+                "heavy-ball momentum β (0: plain SGD)", "sbeta", 0.0, 0.0, 0.999999, 0.99, container=box
+            )
+            out["method"] = "heavy_ball" if out["beta"] > 0 else "gd"
+    for key in ("beta", "beta1", "beta2", "eps"):
+        out[key] = float(out[key])
+    return out
+
+
 def start_controls(eigenvalues) -> np.ndarray:
     """θ̃₀ in the eigenbasis: all ones, seeded standard normal, or along the top eigenvector."""
     box = st.sidebar

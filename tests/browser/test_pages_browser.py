@@ -12,7 +12,7 @@ from tests.browser.test_quadratic_browser import assert_page_healthy, chart_mark
 
 PAGES = [
     ("home", "", 1),
-    ("quadratic", "quadratic", 4),
+    ("quadratic", "quadratic", 1),  # one live chart (tests/browser/test_live_eta_browser.py)
     ("trajectory", "trajectory", 1),  # one live chart each (tests/browser/test_live_momentum_browser.py)
     ("momentum", "momentum?method=heavy+ball&beta=0.6", 1),
     ("eos", "eos?etas=0.1,0.2", 6),

@@ -1,13 +1,17 @@
-"""What a user feels, measured in Debian's Chromium against a real `streamlit run` on loopback.
+"""What a user feels on the quadratic and home pages, measured in Debian's Chromium against a real
+`streamlit run` on loopback, beside the one-chart floor app (loadtest/minimal_app.py) in the same run.
 
     python benchmarks/bench_browser.py [--moves 25]
 
-Prints a table; writes nothing. Figures:
-- page load: navigation start → every chart drawn and the script finished: the first visit to a
-  freshly started server, then new visitors (empty browser cache) and return visits (cached);
-- slider → repaint through a Python rerun: the key press on the sidebar η slider (event.timeStamp)
-  → the first change of a chart's SVG (MutationObserver), median and p95 over the moves;
-- the in-chart η scrubber: an input event on the Vega-Lite slider → the SVG change, no rerun.
+Prints a table (each row as it is measured) with each figure's ratio to the floor's; writes nothing.
+At n = 10, 1,000 and 10,000 eigenvalues:
+- load: navigation start → every chart drawn with marks and the script finished, new visitor
+  (a new browser profile: empty HTTP cache);
+- live η → every view repainted: an input event on the live chart's η slider → the chart's SVG
+  changed (Vega redraws the whole compound chart in one pass) → the next frame, no rerun;
+- sidebar η → last chart repainted: the key press on the sidebar η slider → a chart's SVG changed
+  and painted, through the Python rerun (the live chart is re-embedded with the new η).
+The floor: its slider → its chart repainted, and its load, by the same code.
 """
 
 from __future__ import annotations
@@ -40,22 +44,6 @@ WATCH = """([chartIndex]) => { window.__latency = new Promise((resolve) => {
   obs.observe(chart, {subtree: true, childList: true, attributes: true, characterData: true});
   setTimeout(() => { obs.disconnect(); resolve(-1); }, 10000);
 }); }"""
-
-SCRUB = """([chartIndex, value]) => new Promise((resolve) => {
-  const chart = document.querySelectorAll('[data-testid=stVegaLiteChart]')[chartIndex];
-  const svg = chart.querySelector('svg');
-  const input = chart.querySelector('.vega-bindings input[type=range]');
-  const obs = new MutationObserver(() => {
-    obs.disconnect();
-    requestAnimationFrame(() => resolve(performance.now() - t0));
-  });
-  obs.observe(svg, {subtree: true, childList: true, attributes: true, characterData: true});
-  const t0 = performance.now();
-  input.value = value;
-  input.dispatchEvent(new Event('input', {bubbles: true}));
-  setTimeout(() => { obs.disconnect(); resolve(-1); }, 5000);
-})"""
-
 
 WATCH_PAGE = """() => { window.__latency = new Promise((resolve) => {
   // The live chart gets a new key when the sidebar moves η (a new element): watch the whole page's
@@ -192,22 +180,6 @@ def slider_repaint(browser, url: str, label: str, chart_index: int, moves: int) 
     return times
 
 
-def scrubber(browser, url: str, chart_index: int, moves: int) -> list[float]:
-    pg = browser.new_page(viewport={"width": 1280, "height": 900})
-    pg.goto(url)
-    pg.wait_for_selector(".vega-bindings input[type=range]", timeout=60_000)
-    idle(pg, chart_index + 1)
-    top = float(pg.eval_on_selector(".vega-bindings input[type=range]", "e => e.max"))
-    times = []
-    for i in range(moves):
-        value = top * (0.2 + 0.6 * ((i * 7) % moves) / moves)
-        t = pg.evaluate(SCRUB, [chart_index, value])
-        if t > 0:
-            times.append(t)
-    pg.close()
-    return times
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--moves", type=int, default=25)
@@ -221,48 +193,42 @@ def main() -> None:
         sys.exit("no Chromium: apt-get install -y chromium")
     proc, url = start_server()
     floor = launch(ROOT / "loadtest" / "minimal_app.py")
-    rows = []
+    rows: list[tuple[str, list[float]]] = []
+    floor_of: dict[str, float] = {}
+
+    def report(name: str, values: list[float]) -> None:
+        """Print a row as soon as it is measured (a later failure keeps what was measured)."""
+        rows.append((name, values))
+        if not values:
+            print(f"{name:<52} {0:>3} {'—':>8} {'—':>8}", flush=True)
+            return
+        median = statistics.median(values)
+        if name.startswith("FLOOR"):
+            floor_of["load" if "load" in name else "repaint"] = median
+        base = floor_of.get("load") if "load" in name else floor_of.get("repaint") if "sidebar" in name else None
+        ratio = f"{median / base:8.2f}" if base and not name.startswith("FLOOR") else ""
+        print(f"{name:<52} {len(values):>3} {median:>8.1f} {percentile(values, 95):>8.1f} {ratio}", flush=True)
+
+    print(f"{'measure (ms)':<52} {'n':>3} {'median':>8} {'p95':>8} {'÷ floor':>8}", flush=True)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1280, "height": 900})
-            rows.append(("first load on a fresh server, quadratic", [page_load(context, f"{url}/quadratic")]))
+            report("first load on a fresh server, quadratic", [page_load(context, f"{url}/quadratic")])
             context.close()
-            cold, _ = loads(browser, floor.url)
-            rows.append(("FLOOR load: new visitor (empty cache)", cold))
-            rows.append(("FLOOR slider → repaint", sidebar_repaint(browser, floor.url, "frequency", args.moves)))
+            # The floor app, served beside the app and measured by the same code in the same run.
+            report("FLOOR load: new visitor (empty cache)", loads(browser, floor.url)[0])
+            report("FLOOR slider → repaint", sidebar_repaint(browser, floor.url, "frequency", args.moves))
             for n in (10, 1_000, 10_000):
                 page = f"{url}/quadratic?n={n}"
-                cold, _ = loads(browser, page)
-                rows.append((f"n={n:,}: load, new visitor, all charts drawn", cold))
-                rows.append((f"n={n:,}: live η → every view repainted", live_moves(browser, page, args.moves)))
-                sidebar = sidebar_repaint(browser, page, "η", args.moves)
-                rows.append((f"n={n:,}: sidebar η → last chart repainted", sidebar))
-            cold, _ = loads(browser, url)
-            rows.append(("home: load, new visitor", cold))
-            rows.append(
-                (
-                    "momentum: sidebar β slider → repaint",
-                    slider_repaint(browser, f"{url}/momentum?method=heavy+ball", "momentum β", 0, args.moves),
-                )
-            )
+                report(f"n={n:,}: load, new visitor, all charts drawn", loads(browser, page)[0])
+                report(f"n={n:,}: live η → every view repainted", live_moves(browser, page, args.moves))
+                report(f"n={n:,}: sidebar η → last chart repainted", sidebar_repaint(browser, page, "η", args.moves))
+            report("home: load, new visitor", loads(browser, url)[0])
             browser.close()
     finally:
         stop_server(proc)
         floor.stop()
-    print(f"{'measure (ms)':<52} {'n':>3} {'median':>8} {'p95':>8} {'÷ floor':>8}")
-    floor_of = {"load": None, "repaint": None}
-    for name, values in rows:
-        if name.startswith("FLOOR") and values:
-            floor_of["load" if "load" in name else "repaint"] = statistics.median(values)
-    for name, values in rows:
-        if not values:
-            print(f"{name:<52} {0:>3} {'—':>8} {'—':>8}")
-            continue
-        median = statistics.median(values)
-        base = floor_of["load"] if "load" in name else floor_of["repaint"] if "sidebar" in name else None
-        ratio = f"{median / base:8.2f}" if base and not name.startswith("FLOOR") else ""
-        print(f"{name:<52} {len(values):>3} {median:>8.1f} {percentile(values, 95):>8.1f} {ratio}")
 
 
 if __name__ == "__main__":

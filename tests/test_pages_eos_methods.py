@@ -153,3 +153,15 @@ def test_every_preset_loads_and_runs(name):
         assert list(data["thresholds"]["threshold"]) == [pytest.approx(tr.threshold(0.01, "adam"))]
     if settings["sched"]:
         assert not data["threshold_path"].empty
+
+
+def test_adam_on_the_eos_page_then_the_momentum_page_shows_gradient_descent():
+    """The quadratic pages share the key "method" but offer only three: Adam falls back to their default."""
+    at = open_page("eos", {"method": "Adam", "etas": "0.01", "esteps": "50", "every": "50"}, timeout=120)
+    assert not at.exception
+    at.query_params.clear()
+    at.switch_page("pages/momentum.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    radio = at.radio(key="method").proto  # (AppTest's .value reads the session's stale "Adam")
+    assert list(radio.options) == ["gradient descent", "heavy ball", "Nesterov"] and radio.default == 0
+    assert any(m.label == "rate now" for m in at.metric)  # the page drew past the optimizer

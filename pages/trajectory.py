@@ -169,6 +169,7 @@ def path_view() -> None:
         controls.visible("lr") and controls.visible("live"),
         controls.visible("beta") and controls.visible("live"),
         views,
+        controls.visible("status"),
     )
     key = f"traj_{state['seq']}"
     live.show(

@@ -14,6 +14,7 @@ from core import momentum, spectrum, toy2d
 from core import quadratic as q
 from core import training as tr
 from tests.apptest_helpers import assert_charts_clean, chart_frames, open_page, status_text
+from ui import frames
 from ui.frames import eigenvalues_drawn
 
 WORDS = {"∞", "—", "never", "saddle", "diverged", "yes", "no"}
@@ -153,7 +154,7 @@ def test_momentum_beta_almost_one_over_the_longest_run():
     shown = assert_metrics_meaningful(at)
     assert float(shown["η_max, heavy ball (β = 0.999999)"]) == pytest.approx(3.999998, rel=1e-6)
     assert float(shown["rate now"]) < 1  # every ηλ = 0.1 … 1 is inside (0, 2 + 2β): it converges, slowly
-    errors = chart_frames(at)[1]["errors"]
+    errors = chart_frames(at)[0]["edirs"]  # the steps the live chart evaluates in the browser
     assert errors["t"].max() == momentum.MAX_STEPS
 
 
@@ -186,7 +187,10 @@ def test_trajectory_eta_zero_does_not_move(query):
     assert_charts_clean(at)
     assert any("**Does not move**" in i.value for i in at.info), [i.value for i in at.info]
     assert not at.success and not at.error
-    path = chart_frames(at)[0]["path"]
+    assert "coords" in chart_frames(at)[0]  # the path is evaluated in the browser; the export's, from core:
+    beta = float(query.get("beta", 0.0))
+    method = "heavy_ball" if "method" in query else "gd"
+    path = frames.trajectory_frames(0.2, 1.0, np.radians(30), [-2.0, 1.5], 0.0, beta, method, 100)["path"]
     assert np.ptp(path["x"]) < 1e-12 and np.ptp(path["y"]) < 1e-12  # (rounding only, with momentum)
 
 

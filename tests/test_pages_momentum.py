@@ -92,3 +92,57 @@ def test_sidebar_beta_moves_the_live_value_and_eta_only_reruns_keep_the_spec(pag
         spec1 = at.get("vega_lite_chart")[0].proto.spec
         at.slider(key="ts").set_value(5).run()
         assert at.get("vega_lite_chart")[0].proto.spec == spec1
+
+
+@pytest.mark.parametrize(
+    "method,lr,beta,expected",
+    [
+        ("heavy_ball", 3.88, 0.95, "Converges, after a transient: ‖θ‖ grows by {growth:.3g}×"),
+        ("heavy_ball", 3.2, 0.5, "Diverged at step {escaped:,}"),
+        ("nesterov", 1e12, 0.999999, "Diverged at step {escaped:,}"),
+        ("gd", 2.0, None, "Does not converge"),
+        ("gd", 0.0, None, "Does not move"),
+        ("gd", 1.5, None, "Converges to the minimum"),
+    ],
+)
+def test_live_trajectory_verdict_equals_the_servers(method, lr, beta, expected):
+    """The read-out's verdict, evaluated by Vega (vl-convert runs the same engine as the browser), says what
+    the page's status box says at that η and β (ui.frames.trajectory_frames)."""
+    import math
+    import re
+
+    import numpy as np
+    import pandas as pd
+    import vl_convert
+
+    from ui import frames, live_momentum
+
+    theta0, angle = np.array([-2.0, 1.5]), math.radians(30)
+    data = live_momentum.trajectory_frames(0.2, 1.0, angle, theta0, 100)
+    spec = dict(
+        live_momentum.trajectory_spec(
+            method, False, False, float(data["consts"]["R"][0]), lr, 7.5, beta, True, True, ("trajectory", "coords")
+        )
+    )
+    data["now"] = pd.DataFrame({"one": [1], "ts": [100]})
+    spec["datasets"] = {**spec.get("datasets", {}), **{k: v.to_dict(orient="records") for k, v in data.items()}}
+    svg = vl_convert.vegalite_to_svg(spec)
+    server = frames.trajectory_frames(0.2, 1.0, angle, theta0, lr, beta or 0.0, method, 100)
+    assert expected.format(**server) in svg
+    rate = re.search(r"rate ρ = ([0-9.e+]+)", svg).group(1)
+    assert float(rate) == pytest.approx(momentum.rate([0.2, 1.0], lr, beta or 0.0, method), rel=1e-6)
+
+
+@pytest.mark.parametrize("big", [False, True])
+@pytest.mark.parametrize("method", ["gd", "heavy_ball", "nesterov"])
+def test_every_live_spec_is_valid_vega_lite(monkeypatch, method, big):
+    # The server skips Altair's schema validation (seconds on a first visit): it is done here instead.
+    from ui import live_momentum
+
+    monkeypatch.setattr(live_momentum, "VALIDATE", True)
+    has_beta = method != "gd"
+    for views in [("trajectory", "coords"), ("coords",), ()]:
+        live_momentum._trajectory_spec.__wrapped__(method, big, True, 2.0, has_beta, True, has_beta, views, True)
+    fixed = (2.3, 0.27) if method == "gd" else None
+    for views in [("rate_map", "momentum_errors"), ("momentum_errors",), ()]:
+        live_momentum._momentum_spec.__wrapped__(method, big, False, fixed, has_beta, True, has_beta, views)

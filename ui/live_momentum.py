@@ -30,11 +30,23 @@ import pandas as pd
 
 from ui import frames
 from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, RATE_MAP_DB, RATE_MAP_DH
-from ui.live import INF, _calc, _exact, _log10, _named
+from ui.live import INF, _exact, _log10, _named
 
 ETA, BETA = "lr", "mb"  # the live η and β in every expression (parameters that read the selections)
 METHOD_CODE = {"gd": 0, "heavy_ball": 1, "nesterov": 2}
+# Altair's schema validation of these long specs costs seconds on a first visit; tests validate every
+# variant (tests/test_pages_momentum.py sets this True), the server skips it.
+VALIDATE = False
 WIDE = 640  # px: the main column at 1280 px with the sidebar open (as ui.live)
+
+
+def _calc(chart: alt.Chart, steps: dict[str, str]) -> alt.Chart:
+    """One calculate transform per field, in order (later fields read earlier ones), appended in place:
+    Altair's transform_calculate deep-copies the chart once per field, seconds for these long chains.
+    Only for charts built here and not yet shared."""
+    new = [alt.CalculateTransform(calculate=expr, **{"as": name}) for name, expr in steps.items()]
+    chart.transform = ([] if chart.transform is alt.Undefined else list(chart.transform)) + new
+    return chart
 
 
 def _atanh(w: str) -> str:
@@ -234,6 +246,7 @@ def _coord_values(method: str, lm_cap: str | None) -> dict[str, str]:
         "sg": "datum.z ? 0 : datum._sc * datum.s0",
         # core.momentum.regime: diverging when h < 0 or h past the edge (the edge itself is marginal).
         "dv": f"datum._h < 0 || datum._h > {edge} * (1 + 2e-15) ? 1 : 0",
+        "mg": f"abs(datum._h - {edge}) <= 8 * 2.220446049250313e-16 * {edge} ? 1 : 0",  # ρ = 1: marginal
         "rho": _rho(),
     }
     if lm_cap is not None:
@@ -268,7 +281,8 @@ def _path_source(method: str) -> alt.Chart:
     )
     src = src.transform_aggregate(
         v1="sum(v1)", v2="sum(v2)", e1="max(e1)", e2="max(e2)", s1="sum(s1)", s2="sum(s2)", l1="max(l1)",
-        l2="max(l2)", dv="max(dv)", cs="max(cs)", sn="max(sn)", R="max(R)", n0="max(n0)", groupby=["t"],
+        l2="max(l2)", dv="max(dv)", mg="max(mg)", rho="max(rho)", lam="max(λ)", cs="max(cs)", sn="max(sn)",
+        R="max(R)", n0="max(n0)", groupby=["t"],
     )
     src = _calc(
         src,
@@ -382,36 +396,77 @@ def _coords(method: str, big: bool, symlog: bool) -> alt.Chart:
     return alt.layer(line, now).properties(width=WIDE, height=240, title="Eigen-coordinates against t")
 
 
-def _trajectory_readout(method: str, big: bool, beta_live: bool) -> alt.Chart:
-    src = (
-        _named("coords")
-        .transform_filter("datum.t == 0")
-        .transform_calculate(**{"_h0": f"{ETA} * datum['λ']"})
+def _trajectory_readout(method: str, big: bool, beta_live: bool, show_status: bool) -> alt.Chart:
+    """η, β, η·λ_max, the rate and the verdict at the live values, worded as the page's status box
+    (decided by the regime, never by the path's size; a converging path past 3 × the view is a transient)."""
+    src = _path_source(method).transform_aggregate(
+        rho="max(rho)", lmax="max(lam)", escape="min(escape)", diverges="max(diverges)", marginal="max(mg)",
+        peak="max(peak)", R="max(R)", n0="max(n0)",
     )
-    src = _calc(src, {**closed_form(f"{ETA} * datum['λ']", BETA, str(METHOD_CODE[method])), "rho": _rho()})
-    src = src.transform_aggregate(rho="max(rho)", lmax="max(λ)")
     parts = [f"'η = ' + format({ETA}, '.6~g')"]
     if beta_live:
         parts.append(f"'β = ' + format({BETA}, '.6~g')")
     parts += [f"'η·λ_max = ' + format({ETA} * datum.lmax, '.6~g')", "'rate ρ = ' + format(datum.rho, '.6~g')"]
-    return _readout({"line1": " + '   ·   ' + ".join(parts)}, src, big, "Live read-out (η, β from the sliders below)")
+    lines = {"line1": " + '   ·   ' + ".join(parts)}
+    if show_status:
+        lines["line2"] = (
+            "datum.diverges ? (isFinite(datum.escape) ? 'Diverged at step ' + format(datum.escape, ',') + ': the path "
+            "left the view (3 × the start’s level set) there; some direction has rate ρ > 1' : 'Diverges: it has not "
+            f"left the view within T steps yet; some direction has rate ρ > 1') : {ETA} == 0 ? 'Does not move: with "
+            "η = 0 every step leaves θ at the start' : datum.marginal ? 'Does not converge: some direction has rate "
+            f"≥ 1 (it oscillates or will grow)' : datum.peak > {_log10('3 * datum.R')} ? 'Converges, after a "
+            f"transient: ‖θ‖ grows by ' + format(pow(10, datum.peak - {_log10('datum.n0')}), '.3~g') + '× before it "
+            "shrinks (clipped at 3 × the view)' : 'Converges to the minimum at the origin'"
+        )
+    return _readout(lines, src, big, "Live read-out (η, β from the sliders below)")
+
+
+def _patched(spec: dict, eta: float, eta_top: float, beta: float | None) -> dict:
+    """The spec with the live values (and the η slider's range) set: a new top level and new parameter
+    dicts, the rest shared with the cache (never edited). Altair builds the structure once (seconds for
+    these specs); a sidebar η or β then costs a dict copy."""
+    values = {"eta": eta, "beta": beta}
+    params = []
+    for param in spec["params"]:
+        name = param["name"]
+        if name in values and values[name] is not None:
+            param = {**param, "value": [{name: values[name]}]}
+            if "bind" in param:
+                top = eta_top if name == "eta" else max(0.99, float(beta))
+                param["bind"] = {**param["bind"], "max": top, "step": top / 500}
+        elif name == ETA:
+            param = {**param, "expr": f"isValid(eta.eta) ? toNumber(eta.eta) : {eta!r}"}
+        elif name == BETA and beta is not None:
+            param = {**param, "expr": f"isValid(beta.beta) ? toNumber(beta.beta) : {beta!r}"}
+        params.append(param)
+    return {**spec, "params": params}
+
+
+def trajectory_spec(
+    method: str, big: bool, symlog: bool, radius: float, eta: float, eta_top: float, beta: float | None,
+    slider: bool, beta_slider: bool, views: tuple[str, ...], show_status: bool = True,
+) -> dict:
+    """The trajectory page's compound chart at these live values (see _trajectory_spec)."""
+    cached = _trajectory_spec(method, big, symlog, radius, beta is not None, slider, beta_slider, views, show_status)
+    return _patched(cached, eta, eta_top, beta)
 
 
 @functools.lru_cache(maxsize=64)
-def trajectory_spec(
-    method: str, big: bool, symlog: bool, radius: float, eta: float, eta_top: float, beta: float | None,
-    slider: bool, beta_slider: bool, views: tuple[str, ...],
+def _trajectory_spec(
+    method: str, big: bool, symlog: bool, radius: float, has_beta: bool, slider: bool, beta_slider: bool,
+    views: tuple[str, ...], show_status: bool,
 ) -> dict:
     """The trajectory page's compound chart: read-out, the plane and the eigen-coordinates, all from the
-    live η (and β). Built once per distinct arguments; the datasets travel apart."""
-    params, exprs = _selections(eta, eta_top, beta, slider, beta_slider, big)
-    rows = [_trajectory_readout(method, big, beta is not None).add_params(*params)]
+    live η (and β). Built once per distinct structure; values are patched in, datasets travel apart."""
+    beta = 0.5 if has_beta else None
+    params, exprs = _selections(1.0, 1.0, beta, slider, beta_slider, big)
+    rows = [_trajectory_readout(method, big, beta is not None, show_status).add_params(*params)]
     if "trajectory" in views:
         rows.append(_plane(method, big, radius))
     if "coords" in views:
         rows.append(_coords(method, big, symlog))
     chart = alt.vconcat(*rows, spacing=24).add_params(*exprs).resolve_scale(color="independent")
-    return _configure(chart, big).to_dict()
+    return _configure(chart, big).to_dict(validate=VALIDATE)
 
 
 def beta_value(selection) -> float | None:
@@ -640,14 +695,25 @@ def _momentum_readout(big: bool, beta_live: bool) -> alt.Chart:
     return _readout({"line1": " + '   ·   ' + ".join(parts)}, src, big, "Live read-out (η, β from the sliders below)")
 
 
-@functools.lru_cache(maxsize=64)
 def momentum_spec(
     method: str, big: bool, symlog: bool, fixed: tuple[float, float] | None, eta: float, eta_top: float,
     beta: float | None, slider: bool, beta_slider: bool, views: tuple[str, ...],
 ) -> dict:
+    """The momentum page's compound chart at these live values (see _momentum_spec)."""
+    cached = _momentum_spec(method, big, symlog, fixed, beta is not None, slider, beta_slider, views)
+    return _patched(cached, eta, eta_top, beta)
+
+
+@functools.lru_cache(maxsize=64)
+def _momentum_spec(
+    method: str, big: bool, symlog: bool, fixed: tuple[float, float] | None, has_beta: bool, slider: bool,
+    beta_slider: bool, views: tuple[str, ...],
+) -> dict:
     """The momentum page's compound chart: read-out, the rate map with your spectrum at (ηλᵢ, β) and the
-    per-direction errors, all from the live η (and β). fixed: Polyak's (η*, β*) when GD is chosen."""
-    params, exprs = _selections(eta, eta_top, beta, slider, beta_slider, big)
+    per-direction errors, all from the live η (and β). fixed: Polyak's (η*, β*) when GD is chosen.
+    Built once per distinct structure; values are patched in, datasets travel apart."""
+    beta = 0.5 if has_beta else None
+    params, exprs = _selections(1.0, 1.0, beta, slider, beta_slider, big)
     map_method = method if method != "gd" else "heavy_ball"
     rows = [_momentum_readout(big, beta is not None).add_params(*params)]
     if "rate_map" in views:
@@ -660,4 +726,4 @@ def momentum_spec(
         .add_params(*exprs)
         .resolve_scale(color="independent", shape="independent", strokeDash="independent")
     )
-    return _configure(chart, big).to_dict()
+    return _configure(chart, big).to_dict(validate=VALIDATE)

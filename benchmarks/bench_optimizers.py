@@ -31,6 +31,11 @@ CASES = [
     ("RMSProp η = 0.003, 1,500 steps, every 20", 0.003, {"steps": 1500, "method": "rmsprop", "sharpness_every": 20}),
     ("SGD b = 16 of 128, η = 0.2, 2,000 steps", 0.2, {"steps": 2000, "batch_size": 16, "sharpness_every": 50}),
     ("SGD b = 64 of 128, η = 0.2, 2,000 steps", 0.2, {"steps": 2000, "batch_size": 64, "sharpness_every": 50}),
+    (
+        "SGD b = 16 of 256, η = 0.4, 4,000 steps, every 200",
+        0.4,
+        {"steps": 4000, "n_samples": 256, "batch_size": 16, "sharpness_every": 200},
+    ),
     ("schedule 0.2 until 600, then 0.1; 2,000 steps", "0.2 until 600, then 0.1", {"steps": 2000}),
     ("schedule 0.1 until 1000, then 0.2; 2,000 steps", "0.1 until 1000, then 0.2", {"steps": 2000}),
     ("digits 300 × 4 classes, GD η = 0.8, 1,000 steps", 0.8, {"steps": 1000, **DIGITS_300}),

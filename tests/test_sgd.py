@@ -110,6 +110,19 @@ def test_sgd_edge_of_stochastic_stability():
     assert report["reached_at"] is not None and not report["interpolated_first"]
 
 
+def test_sgd_edge_with_twice_the_samples():
+    """More data than the default: n = 256, batch 16, η = 0.4, 4,000 steps. The batch sharpness climbs from
+    0.2 × 2/η to the edge and hovers (tail median within 15 %) while the full-batch λ_max stays near 0.6 × 2/η;
+    the loss is still above 1 % of its start when the edge is reached."""
+    run = training.train(0.4, 4000, n_samples=256, batch_size=16, sharpness_every=200)
+    report = training.edge_report(run)
+    assert (run["batch_sharpness"] / run["thresholds"])[0] < 0.3
+    assert abs(report["tail_median"] - 1) < 0.15
+    full = run["sharpness"] / run["thresholds"]
+    assert np.nanmedian(full[2800:]) < 0.75
+    assert report["reached_at"] is not None and not report["interpolated_first"]
+
+
 def test_a_small_problem_interpolates_first():
     """100 digits of 4 classes under SGD (batch 16, η = 0.5): the loss falls below 1 % of its start while the
     batch sharpness stays near half of 2/η, and edge_report says the run interpolated first."""

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import datasets
 from core import training as tr
+from ui import central_flow_views as cflow_views
 from ui import charts, controls, eos_exchange, eos_presets, eos_views, frames, sidebar
 from ui.eos_runs import RunConfig, cached_run, flow_distance, run_all
 from ui.routing import ensure_app_router
@@ -66,6 +67,9 @@ every = int(controls.number("sharpness every k steps", "every", 10, 1, 1000, con
 top_k = int(controls.number("top-k eigenvalues", "topk", 3, 1, 5, container=box))
 seed = int(controls.number("seed (data and init)", "eseed", 0, 0, 2**31 - 1, container=box))
 with_flow = controls.toggle("compare with gradient flow", "flow", value=True, container=box)
+with_cflow = controls.toggle(
+    "compare with the central flow", "cflow", value=False, container=box, help=cflow_views.TOGGLE_HELP
+)
 controls.show_notices()
 
 try:
@@ -148,6 +152,7 @@ with st.sidebar.expander("Save or overlay runs (JSON)", icon=":material/save:"):
         except ValueError as exc:
             st.error(controls.escape_markdown(exc), icon=":material/warning:")
 overlay = {**runs, **saved}  # saved runs join the loss, sharpness and η·λ charts
+cflow = cflow_views.for_page(shown, runs) if with_cflow else None  # cached per configuration
 
 left, right = st.columns(2, gap="large")
 with left:
@@ -155,8 +160,8 @@ with left:
     title = eos_views.QUANTITY_TITLES[eos_views.hovering_key(shown)]
     st.subheader(f"{title} against the threshold {eos_views.THRESHOLD_FORMULA[shown.method]}")
     charts.show(
-        eos_views.sharpness_chart,
-        eos_views.hover_frames(overlay),
+        eos_views.sharpness_chart if cflow is None else cflow_views.sharpness_chart,
+        {**eos_views.hover_frames(overlay), **cflow_views.sharpness_datasets(cflow)},
         key="eos_sharpness",
         quantity=hovering,
         alt_text=f"The {hovering} against step for each run with its threshold dashed: it rises, then hovers there.",
@@ -167,8 +172,8 @@ with left:
 with right:
     st.subheader("Training loss")
     charts.show(
-        eos_views.loss_chart,
-        {"loss": eos_views.loss_frame(overlay)},
+        eos_views.loss_chart if cflow is None else cflow_views.loss_chart,
+        {"loss": eos_views.loss_frame(overlay), **cflow_views.loss_datasets(cflow)},
         key="eos_loss",
         loss=shown.loss,
         alt_text="Training loss on a log scale against step for each run.",
@@ -230,6 +235,8 @@ elif with_flow:
             "(momentum moves η/(1 − β) per step at small curvature). The run follows the flow until the sharpness "
             "reaches the threshold; the unstable direction then needs some steps to grow before the run departs."
         )
+
+cflow_views.show_section(cflow)
 
 st.subheader("The run on the momentum rate map")
 map_method = shown.method if shown.method != "gd" else "heavy_ball"

@@ -210,13 +210,12 @@ def test_failover_restores_the_view_and_offers_a_cut_run_again(cluster):
     assert "exited with code -9" in serve_log and "restarted" in serve_log
 
 
-def test_everything_stops_together(tmp_path):
-    _require_nginx()
-    c = start_cluster(1, log_dir=str(tmp_path / "term"), extra=["--app", "loadtest/minimal_app.py"])
-    state = c.state()
+def test_everything_stops_together(cluster, tmp_path):
+    # Last test of the module: SIGTERM to serve.py stops nginx and both replicas (the restarted one too).
+    state = cluster.state()
     pids = [state["nginx"]["pid"]] + [r["pid"] for r in state["replicas"]]
-    c.proc.send_signal(signal.SIGTERM)
-    assert c.proc.wait(30) == 0
+    cluster.proc.send_signal(signal.SIGTERM)
+    assert cluster.proc.wait(30) == 0
     assert not [p for p in pids if _alive(p)]
 
     # Killed outright, serve.py cannot clean up: the kernel stops its children (PR_SET_PDEATHSIG).

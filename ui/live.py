@@ -373,15 +373,35 @@ def _loss(big: bool, symlog: bool, live_loss: bool, width: int):
         src = src.transform_calculate(**{"L exact": "datum.exact"})
     else:
         src = _named("loss").transform_filter(MATCH)
-    chart = src.mark_line(
+    line = alt.Chart().mark_line(
         strokeWidth=4 if big else 2.5, color=OKABE_ITO[0], point=alt.OverlayMarkDef(size=60 if big else 25)
     ).encode(
         x=_time_x(symlog),
         y=y,
         tooltip=[alt.Tooltip("t:Q", title="step t"), alt.Tooltip("L exact:N", title="L(θₜ)"), "sign:N"],
     )
+    # Like the decay chart: where the loss passes the 10^±30 clip, a marker and its label say so.
+    bound = 10.0**LOG_CLIP
+    clip = (
+        alt.Chart()
+        .transform_filter(f"datum['|L|'] >= {bound!r} || datum['|L|'] <= {1 / bound!r}")
+        .transform_window(k="row_number()", sort=[alt.SortField("t")])
+        .transform_filter("datum.k == 1")
+        .transform_calculate(note=f"datum['|L|'] >= {bound!r} ? '> 1e+{LOG_CLIP:g}' : '< 1e-{LOG_CLIP:g}'")
+    )
+    marker = clip.mark_point(shape="triangle-down", filled=True, size=150 if big else 70, color=DANGER).encode(
+        x=_time_x(symlog), y=y
+    )
+    label = clip.mark_text(align="left", dx=8, dy=10, color=DANGER, fontWeight="bold").encode(
+        x=_time_x(symlog), y=y, text="note:N"
+    )
     title = "Loss L(θₜ)" + ("" if live_loss else " (n > 20: summed on the server, drawn when η is released)")
-    return chart.properties(width=width, height=220, title=title)
+    if live_loss:
+        layered = alt.layer(line, marker, label, data=alt.Data(name="lines"))
+        layered.transform = src.transform  # the chain computed once for the three layers
+    else:
+        layered = alt.layer(line, marker, label, data=alt.Data(name="loss")).transform_filter(MATCH)
+    return layered.properties(width=width, height=220, title=title)
 
 
 def _readout(big: bool, shown: tuple[str, ...], complete: bool):

@@ -3,6 +3,7 @@
     python loadtest/run.py            # N = 1, 10, 30, then the two extra measurements (≈ 5.5 min, 2 cores)
     python loadtest/run.py --quick    # N = 1, 5 and fewer interactions: a smoke test (≈ 1.5 min)
     python loadtest/run.py --proxy    # 2 replicas behind nginx (deploy/serve.py), N = 30, 60, then failover (≈ 8 min)
+    python loadtest/run.py --browser-failover   # the real frontend in Chromium, its replica killed (≈ 1 min)
 
 Each virtual visitor is one websocket speaking Streamlit's own protocol (loadtest/client.py: BackMsg
 rerun requests out, ForwardMsg deltas in), like one browser tab without the browser. A rerun's
@@ -635,6 +636,69 @@ def proxy_main(args) -> None:
     )
 
 
+def browser_failover() -> None:
+    """The real Streamlit frontend in Debian's Chromium through deploy/serve.py: kill the replica under
+    an open class link, then under an EoS training; what the page shows and when. Screenshots go to
+    screenshots/failover-*.png."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, screenshot, wait_idle
+
+    def route(ctx) -> str | None:
+        return {c["name"]: c["value"] for c in ctx.cookies()}.get("st_route")
+
+    cluster = start_cluster(2, log_dir=tempfile.mkdtemp(prefix="loadtest-serve-"))
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = ctx.new_page()
+            link = f"{cluster.url}/quadratic?preset=two+clusters&n=12&lo=0.3&hi=4&lr=0.4"
+            page.goto(link)
+            page.wait_for_selector("[data-testid=stApp]", timeout=120_000)
+            wait_idle(page, 120_000)
+            before, status = route(ctx), page.get_by_text("Converges.").count()
+            killed = time.perf_counter()
+            cluster.kill_replica(before)
+            while route(ctx) == before and time.perf_counter() - killed < 30:
+                page.wait_for_timeout(50)
+            moved = time.perf_counter() - killed
+            page.locator("body").press("r")  # the next rerun (here: the rerun key) runs on the new replica
+            wait_idle(page, 60_000)
+            rerun = time.perf_counter() - killed
+            same = page.url == link and page.get_by_text("Converges.").count() == status
+            errors = page.locator("[data-testid=stException]").count()
+            screenshot(page, "failover-quadratic")
+            print(
+                f"browser: /quadratic on {before}, replica killed: cookie moved to {route(ctx)} after "
+                f"{moved * 1000:,.0f} ms; rerun done {rerun * 1000:,.0f} ms after the kill; same URL and verdict: "
+                f"{same}; exceptions shown: {errors}"
+            )
+
+            page.goto(f"{cluster.url}/eos?esteps=10000&eseed=4242&flow=false")
+            page.wait_for_selector("[data-testid=stApp]", timeout=120_000)
+            wait_idle(page, 120_000)
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.get_by_text("Training").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)
+            screenshot(page, "failover-eos-training")
+            before = route(ctx)
+            killed = time.perf_counter()
+            cluster.kill_replica(before)
+            page.get_by_text("to train").first.wait_for(timeout=120_000)
+            wait_idle(page, 120_000)
+            offered = time.perf_counter() - killed
+            done = page.get_by_text("Done", exact=True).count() + page.get_by_text("Training").count()
+            screenshot(page, "failover-eos-offered")
+            print(
+                f"browser: /eos training on {before}, replica killed: 'Press Run to train' on {route(ctx)} "
+                f"{offered * 1000:,.0f} ms later; a 'Training…' or 'Done' box left on the page: {done}"
+            )
+            browser.close()
+    finally:
+        cluster.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="N = 1, 5 and five interactions each: a smoke test")
@@ -643,7 +707,11 @@ def main() -> None:
     parser.add_argument("--levels", default="30,60", help="--proxy: visitor counts")
     parser.add_argument("--failover-n", type=int, default=30, help="--proxy: visitors in the failover run")
     parser.add_argument("--no-single", dest="single", action="store_false", help="--proxy: skip app.py alone")
+    parser.add_argument("--browser-failover", action="store_true", help="Chromium through the proxy, a replica killed")
     args = parser.parse_args()
+    if args.browser_failover:
+        browser_failover()
+        return
     if args.proxy:
         proxy_main(args)
         return

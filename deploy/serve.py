@@ -167,7 +167,8 @@ class Cluster:
         self.ready = False  # every replica healthy and nginx answering
         host = args.host
         self.listen = f"[{host}]:{args.port}" if ":" in host else f"{host}:{args.port}"
-        self.url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else self.listen}"
+        local = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}  # where this machine reaches an all-interfaces proxy
+        self.url = f"http://{local[host]}:{args.port}" if host in local else f"http://{self.listen}"
 
     # -- output
 

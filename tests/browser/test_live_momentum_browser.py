@@ -54,7 +54,7 @@ def wait_readout(pg, fragment: str) -> None:
     [("trajectory?method=heavy+ball&beta=0.5", 2), ("momentum?method=heavy+ball&beta=0.5", 2)],
     ids=["trajectory", "momentum"],
 )
-def test_live_eta_and_beta_change_every_view_without_a_rerun(page, server, path, views):
+def test_live_eta_and_beta_change_every_view_in_the_browser(page, server, path, views):
     open_app(page, f"{server}/{path}")
     page.wait_for_selector(live_input("η"))
     for name, value in (("η", 2.9), ("β", 0.85)):

@@ -141,7 +141,8 @@ def test_toy_sharpness_is_the_hessians_top_eigenvalue():
     gd = paths[paths["path"] == paths["path"].iloc[0]].set_index("t")
     xy = toy2d.gd_path(3.0, 0.05, 0.3, 3)[0][-1]
     assert gd.loc[3, "sharpness"] == pytest.approx(float(toy2d.sharpness(*xy)), rel=1e-12)
-    assert gd.loc[3, "sharpness"] == pytest.approx(9.12, abs=0.01) and gd.loc[3, "hint"] == pytest.approx(7.16, abs=0.01)
+    assert gd.loc[3, "sharpness"] == pytest.approx(9.12, abs=0.01)
+    assert gd.loc[3, "hint"] == pytest.approx(7.16, abs=0.01)
 
 
 def test_lines_below_the_clip_end_with_a_marker_instead_of_running_flat():

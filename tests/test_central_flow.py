@@ -305,6 +305,16 @@ def test_runs_are_deterministic():
     np.testing.assert_array_equal(a["params"], b["params"])
 
 
+def test_relu_gradient_flow_part_is_euler_with_the_substeps():
+    """relu's kinks stall adaptive integrators: before the edge its flow is 4 Euler substeps per step, i.e. GD
+    with η/4 for 4× the steps (edge at step ≈ 120 here)."""
+    flow = central_flow.run(0.2, 50, activation="relu")
+    assert flow["edge_step"] == -1
+    gd = training.train(0.05, 200, activation="relu")
+    np.testing.assert_allclose(flow["params"], gd["params"], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(flow["loss"], gd["loss"][::4], rtol=1e-12)
+
+
 def test_out_of_time_stops_cleanly_with_nan_rows():
     flow = central_flow.run(0.2, 1000, max_seconds=0.0)
     assert not flow["success"] and "out of time" in flow["message"]

@@ -85,11 +85,19 @@ def test_one_computation_per_configuration(monkeypatch):
     assert a["cflow_sharpness"].equals(b["cflow_sharpness"])
 
 
-@pytest.mark.parametrize("query", [{"method": "heavy ball"}, {"method": "Adam"}, {"sched": "0.2 until 100, then 0.1"}])
-def test_other_methods_say_the_flow_is_left_out(query):
+@pytest.mark.parametrize(
+    "query, fragment",
+    [
+        ({"method": "heavy ball"}, "no flow for momentum"),
+        ({"method": "Adam"}, "no flow for momentum"),
+        ({"sched": "0.2 until 100, then 0.1"}, "no flow for momentum"),
+        ({"act": "relu"}, "relu's kinks"),
+    ],
+)
+def test_where_the_flow_does_not_apply_the_page_says_why(query, fragment):
     at = open_page("eos", {"esteps": "150", "cflow": "true", "flow": "false", **query}, timeout=240)
     assert not at.exception
-    assert "no flow for momentum" in infos(at)
+    assert fragment in infos(at)
     assert not any("cflow_loss" in f for f in chart_frames(at))
 
 

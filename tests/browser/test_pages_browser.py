@@ -78,7 +78,7 @@ def test_url_state_round_trip_on_a_non_default_page(page, server):
 
 def test_presentation_mode_text_is_big(page, server):
     open_app(page, f"{server}/quadratic?present=1")
-    assert_page_healthy(page, 4)
+    assert_page_healthy(page, 1)
     sizes = page.eval_on_selector_all(
         "[data-testid=stVegaLiteChart] svg text", "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))"
     )

@@ -283,6 +283,8 @@ def test_running_mean_is_a_centred_window_mean():
     with_nan = values.copy()
     with_nan[4] = np.nan
     assert central_flow.running_mean(with_nan, 3)[4] == pytest.approx(4.0)
+    np.testing.assert_allclose(central_flow.running_mean(values[:3], 20), 1.0)  # longer than the series: its mean
+    assert central_flow.running_mean(np.array([]), 5).size == 0
 
 
 def test_record_shapes_and_callback():

@@ -101,6 +101,12 @@ def test_where_the_flow_does_not_apply_the_page_says_why(query, fragment):
     assert not any("cflow_loss" in f for f in chart_frames(at))
 
 
+@pytest.mark.parametrize("query", [{"esteps": "1"}, {"etas": "5", "esteps": "100"}, {"ns": "1", "esteps": "50"}])
+def test_tiny_and_diverging_runs_stay_clean(query):
+    at = open_page("eos", {"cflow": "true", "flow": "false", **query}, timeout=240)
+    assert_charts_clean(at)
+
+
 def test_over_the_cap_the_page_says_so():
     at = open_page("eos", {"esteps": "1000", "ns": "600", "cflow": "true", "flow": "false"}, timeout=240)
     assert "Press **Run**" in infos(at)  # too big to train by itself on a first visit

@@ -102,26 +102,6 @@ def loss_frame(eigenvalues, lr, theta0, steps) -> pd.DataFrame:
     )
 
 
-def stability_v_frames(eigenvalues, lr) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(curve, points) for |1 − ηλ| against λ, which the chart computes from λ and its η.
-
-    curve: 600 values of λ over a range that shows every eigenvalue and 2/η (and, below zero,
-    the saddles); points: the eigenvalues (≤ 1,000 of them, extremes kept).
-    """
-    lam = np.asarray(eigenvalues, dtype=np.float64)
-    lam_top = float(lam.max())
-    edge = 2.0 / lr if lr > 0 else math.inf
-    hi = max(lam_top, edge if math.isfinite(edge) else lam_top, 1e-300) * 1.15
-    lo = min(float(lam.min()), 0.0)
-    lo = lo * 1.15 if lo < 0 else 0.0
-    grid = np.linspace(lo, hi, 600)
-    if lr > 0 and lo < 1 / lr < hi:
-        grid = np.sort(np.append(grid, 1.0 / lr))  # the V's tip exactly, at the sidebar's η
-    return pd.DataFrame({"λ": grid}), pd.DataFrame({"λ": lam[spectrum_sample(lam)]})
-
-
-# The top of an η axis: 2.5 η_max overflows float64 when λ_max is near 1e-308 (and the chart's JSON
-# has no inf).
 ETA_CEILING = 1e308
 
 
@@ -130,31 +110,6 @@ def scrubber_range(eigenvalues, lr) -> dict:
     eta_max = q.max_stable_lr(eigenvalues)
     top = min(max(2.5 * eta_max if math.isfinite(eta_max) else 2.5 * max(lr, 1e-12), 1.05 * lr), ETA_CEILING)
     return {"value": float(lr), "bind": {"max": float(top), "step": float(top) / 500}}
-
-
-def factor_vs_lr_frames(eigenvalues, lr) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(lines, rules): |1 − ηλ_i| against η ∈ [0, 2.5 η_max] for representative λ_i; rules at
-    η_max, η* and the current η."""
-    lam = np.asarray(eigenvalues, dtype=np.float64)
-    eta_max = q.max_stable_lr(lam)
-    eta_opt = q.optimal_lr(lam)
-    top = 2.5 * eta_max if math.isfinite(eta_max) else max(2.5 * lr, 1.0)
-    top = min(max(top, lr * 1.1), ETA_CEILING)
-    grid = np.linspace(0.0, top, 121)
-    reps = q.representative_directions(lam, 12)
-    f = np.abs(1 - np.outer(grid, lam[reps]))
-    lines = pd.DataFrame(
-        {
-            "η": np.repeat(grid, reps.size),
-            "λ": np.tile(lam[reps], grid.size),
-            "|1 − ηλ|": np.minimum(f, FACTOR_CLIP).ravel(),
-        }
-    )
-    rule_rows = [("η_max", eta_max), ("η*", eta_opt), ("η (sidebar)", lr)]
-    rules = pd.DataFrame(
-        [{"η": v, "label": name, "value": format_number(v)} for name, v in rule_rows if math.isfinite(v)]
-    )
-    return lines, rules
 
 
 def one_direction_frame(lr: float, lam: float = 1.0, steps: int = 20) -> pd.DataFrame:

@@ -39,7 +39,7 @@ from scipy.integrate import DOP853
 from scipy.optimize import brentq
 
 from core import network, training
-from core.sharpness import top_eigenvalues
+from core.sharpness import CountedHVP, top_eigenvalues
 
 SUBSTEPS = 4
 CRITICAL = 1.95  # eigenvalues above CRITICAL/η enter the SDCP (those below it get X = 0 anyway)
@@ -205,20 +205,6 @@ def _check_float(name: str, value, low: float, high: float) -> float:
     return value
 
 
-class _Counted:
-    """v ↦ H v counting its calls (the benchmark reports HVPs)."""
-
-    __slots__ = ("hvp", "count")
-
-    def __init__(self, hvp):
-        self.hvp = hvp
-        self.count = 0
-
-    def __call__(self, v):
-        self.count += 1
-        return self.hvp(v)
-
-
 def run(
     lr,
     steps,
@@ -299,7 +285,7 @@ def run(
     def eigenpairs(state, k, previous):
         """Top-k eigenpairs at this w, warm-started from (and signs aligned with) the previous ones."""
         v0 = None if previous is None else previous[:, :k].sum(axis=1)
-        counted = _Counted(state.hvp)
+        counted = CountedHVP(state.hvp)
         lam, U, _ = top_eigenvalues(counted, P, k=k, v0=v0)
         counts["hvp"] += counted.count
         if previous is not None and np.isfinite(lam).all():

@@ -98,6 +98,20 @@ def _lanczos(matvec, n: int, k: int, v0: np.ndarray, tol: float, ncv: int | None
         return None
 
 
+class CountedHVP:
+    """v ↦ Hv that counts its calls (runs record their HVPs; the benchmarks print HVPs/s)."""
+
+    __slots__ = ("hvp", "count")
+
+    def __init__(self, hvp):
+        self.hvp = hvp
+        self.count = 0
+
+    def __call__(self, v):
+        self.count += 1
+        return self.hvp(v)
+
+
 def top_eigenvalues(hvp_fn, n: int, k: int = 1, v0=None, tol: float = TOL, ncv: int | None = None):
     """The k largest eigenvalues λ_1 ≥ … ≥ λ_k of the symmetric operator v ↦ H v.
 

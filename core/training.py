@@ -31,7 +31,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from core import datasets, network
-from core.sharpness import MAX_K, top_eigenvalues
+from core.sharpness import MAX_K, CountedHVP, top_eigenvalues
 
 METHODS = ("gd", "heavy_ball", "nesterov", "adam", "rmsprop")
 ADAPTIVE = ("adam", "rmsprop")  # methods with a diagonal preconditioner P_t
@@ -402,7 +402,7 @@ def train(
                 denom += eps
             if measure:
                 history[np.searchsorted(sampled, t)] = theta
-                counter = _Counter(state.hvp)
+                counter = CountedHVP(state.hvp)
                 lam, vecs, res = top_eigenvalues(counter, P, k=top_k, v0=v_top)
                 hvp_count += counter.count
                 if np.isfinite(lam).all():
@@ -416,7 +416,7 @@ def train(
                 if adaptive:
                     # λ_max(P⁻¹H) = λ_max(P^{-1/2} H P^{-1/2}): the symmetric form Lanczos needs.
                     scale = 1.0 / np.sqrt(correction1 * denom)
-                    counter = _Counter(lambda u, s=scale, h=state.hvp: s * h(s * u))
+                    counter = CountedHVP(lambda u, s=scale, h=state.hvp: s * h(s * u))
                     lam_pre, vecs_pre, _ = top_eigenvalues(counter, P, k=1, v0=v_pre)
                     hvp_count += counter.count
                     if np.isfinite(lam_pre[0]):
@@ -525,20 +525,6 @@ def batch_sharpness(params, X, y, widths, batch_size, activation="swish", loss="
     rng = np.random.default_rng(seed)
     mean, stderr, count, _ = _batch_sharpness(params, Xa, yT, layout, activation, loss, int(batch_size), rng)
     return {"mean": mean, "stderr": stderr, "count": count}
-
-
-class _Counter:
-    """An HVP that counts its calls (for the benchmark's HVPs/s and the run's record)."""
-
-    __slots__ = ("hvp", "count")
-
-    def __init__(self, hvp):
-        self.hvp = hvp
-        self.count = 0
-
-    def __call__(self, v):
-        self.count += 1
-        return self.hvp(v)
 
 
 def gradient_flow(

@@ -1,10 +1,8 @@
 """Momentum: the heavy-ball / Nesterov rate map over (ηλ, β), the spectrum on it, and error curves."""
 
-
 import functools
 import math
 
-import numpy as np
 import streamlit as st
 
 from core import momentum
@@ -35,25 +33,6 @@ def _errors_at_sidebar(eigenvalues, lr, beta, theta0, steps, method, best):
         return frames.momentum_error_frame(eigenvalues, best["lr"], best["beta"], theta0, steps, "heavy_ball", gd_lr=lr)
     return frames.momentum_error_frame(eigenvalues, lr, beta, theta0, steps, method)
 
-
-def _sync_from_live(key: str, eigenvalues: np.ndarray, method: str) -> None:
-    """A live slider was released: its η (and β) become the sidebar's (and so the URL's and the metrics')."""
-    selection = st.session_state[key].selection
-    state = st.session_state.get(LIVE_STATE)
-    if state is None:
-        return
-    lr_now, beta_now = state["shown"]
-    if beta_now is not None:
-        b = live_momentum.beta_value(selection)
-        if b is not None:
-            beta_now = b
-            st.session_state["beta"] = b
-    value = live.eta_value(selection)
-    if value is not None:
-        lr_now = min(value, sidebar.LR_MAX)
-        edge_now = momentum.max_stable_lr(eigenvalues, beta_now or 0.0, method)  # the unit of "η/η_max"
-        sidebar.set_lr(lr_now, edge_now if math.isfinite(edge_now) else 1.0)
-    st.session_state[LIVE_STATE] = {**state, "shown": (lr_now, beta_now)}
 
 st.title("Momentum: heavy ball and Nesterov")
 st.caption(
@@ -162,7 +141,7 @@ if views:
             "direction of the chosen optimizer against plain gradient descent on a log scale; recomputed in the "
             "browser as the η and β sliders move."
         ),
-        on_select=functools.partial(_sync_from_live, key, eigenvalues, method),
+        on_select=functools.partial(live_momentum.sync_from_live, key, LIVE_STATE, eigenvalues, method),
         modes=("eta", "beta") if method != "gd" else ("eta",),
         name="momentum",
         export=lambda: charts.chart_csv(

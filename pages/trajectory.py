@@ -30,26 +30,6 @@ def _live_frames(l1, l2, angle, x0, y0, steps):
     return live_momentum.trajectory_frames(l1, l2, angle, np.array([x0, y0]), steps)
 
 
-def _sync_from_live(key: str, eigenvalues: tuple[float, float], method: str) -> None:
-    """A live slider was released: its η (and β) become the sidebar's (and so the URL's and the metrics')."""
-    selection = st.session_state[key].selection
-    state = st.session_state.get(LIVE_STATE)
-    if state is None:
-        return
-    lr_now, beta_now = state["shown"]
-    if beta_now is not None:
-        b = live_momentum.beta_value(selection)
-        if b is not None:
-            beta_now = b
-            st.session_state["beta"] = b
-    value = live.eta_value(selection)
-    if value is not None:
-        lr_now = min(value, sidebar.LR_MAX)
-        edge_now = momentum.max_stable_lr(eigenvalues, beta_now or 0.0, method)  # the unit of "η/η_max"
-        sidebar.set_lr(lr_now, edge_now if math.isfinite(edge_now) else 1.0)
-    st.session_state[LIVE_STATE] = {**state, "shown": (lr_now, beta_now)}
-    st.session_state[SYNCED] = True
-
 st.title("Trajectory in two dimensions")
 
 box = st.sidebar
@@ -180,7 +160,7 @@ def path_view() -> None:
             f"Path of {sidebar.METHOD_NAMES[method]} on a 2-D quadratic over its level sets, and the two "
             "eigen-coordinates against the step, recomputed in the browser as the η and β sliders move."
         ),
-        on_select=functools.partial(_sync_from_live, key, (l1, l2), method),
+        on_select=functools.partial(live_momentum.sync_from_live, key, LIVE_STATE, (l1, l2), method, SYNCED),
         modes=("eta", "beta") if method != "gd" else ("eta",),
         name="trajectory",
         export=lambda: charts.chart_csv({"path": path.assign(shown=path["t"] <= t_now), "coords": data["coords"]}),

@@ -27,8 +27,10 @@ import math
 
 import altair as alt
 import pandas as pd
+import streamlit as st
 
-from ui import frames
+from core import momentum
+from ui import frames, live, sidebar
 from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, RATE_MAP_DB, RATE_MAP_DH
 from ui.live import INF, _exact, _log10, _named
 
@@ -103,13 +105,9 @@ def closed_form(h: str, beta: str, method: str, prefix: str = "_") -> dict[str, 
         f"{p}z1": f"{f('b')} == 0 ? {f('a')} : {f('sg')} * ({f('ar')} + {f('s')})",
         f"{p}z2": f"{f('z1')} == 0 ? 0 : {f('b')} / {f('z1')}",
         f"{p}q": f"{f('z1')} == 0 ? 0 : {f('z2')} / {f('z1')}",
-        f"{p}o1": (
-            f"{f('sg')} > 0 && {f('p')} + {f('s')} != 0 ? {f('h')} / ({f('p')} + {f('s')}) : 1 - {f('z1')}"
-        ),
+        f"{p}o1": (f"{f('sg')} > 0 && {f('p')} + {f('s')} != 0 ? {f('h')} / ({f('p')} + {f('s')}) : 1 - {f('z1')}"),
         f"{p}qz": f"{f('z1')} == 0 ? 0 : {f('z2')} * {f('o1')} / {f('z1')}",  # q − z₂
-        f"{p}w": (
-            f"max({f('ar')}, {f('s')}) == 0 ? 0 : min({f('ar')}, {f('s')}) / max({f('ar')}, {f('s')})"
-        ),
+        f"{p}w": (f"max({f('ar')}, {f('s')}) == 0 ? 0 : min({f('ar')}, {f('s')}) / max({f('ar')}, {f('s')})"),
         f"{p}y": f"datum.t == 0 ? 0 : -2 * datum.t * {_atanh(f('w'))}",  # t·log|q|
         f"{p}oq": (  # 1 − qᵗ
             f"{f('q')} < 0 && datum.t % 2 == 1 ? 1 + exp({f('y')}) : -{_expm1(f('y'))}"
@@ -261,8 +259,9 @@ def _path_source(method: str) -> alt.Chart:
     src = (
         _named("coords")
         .transform_calculate(one="1")
-        .transform_lookup(lookup="one", from_=alt.LookupData(data=alt.Data(name="consts"), key="one",
-                                                             fields=["cs", "sn", "R", "n0"]))
+        .transform_lookup(
+            lookup="one", from_=alt.LookupData(data=alt.Data(name="consts"), key="one", fields=["cs", "sn", "R", "n0"])
+        )
     )
     src = _calc(src, _coord_values(method, cap))
     src = _calc(
@@ -280,9 +279,23 @@ def _path_source(method: str) -> alt.Chart:
         },
     )
     src = src.transform_aggregate(
-        v1="sum(v1)", v2="sum(v2)", e1="max(e1)", e2="max(e2)", s1="sum(s1)", s2="sum(s2)", l1="max(l1)",
-        l2="max(l2)", dv="max(dv)", mg="max(mg)", rho="max(rho)", lam="max(λ)", cs="max(cs)", sn="max(sn)",
-        R="max(R)", n0="max(n0)", groupby=["t"],
+        v1="sum(v1)",
+        v2="sum(v2)",
+        e1="max(e1)",
+        e2="max(e2)",
+        s1="sum(s1)",
+        s2="sum(s2)",
+        l1="max(l1)",
+        l2="max(l2)",
+        dv="max(dv)",
+        mg="max(mg)",
+        rho="max(rho)",
+        lam="max(λ)",
+        cs="max(cs)",
+        sn="max(sn)",
+        R="max(R)",
+        n0="max(n0)",
+        groupby=["t"],
     )
     src = _calc(
         src,
@@ -339,18 +352,24 @@ def _plane(method: str, big: bool, radius: float) -> alt.Chart:
             color=alt.Color("axis:N", scale=alt.Scale(range=[OKABE_ITO[2], OKABE_ITO[4]]), title="eigenvector"),
         )
     )
-    path = _path_source(method).transform_lookup(
-        lookup="one", from_=alt.LookupData(data=alt.Data(name="now"), key="one", fields=["ts"])
-    ).transform_calculate(shown="datum.t <= datum.ts")
+    path = (
+        _path_source(method)
+        .transform_lookup(lookup="one", from_=alt.LookupData(data=alt.Data(name="now"), key="one", fields=["ts"]))
+        .transform_calculate(shown="datum.t <= datum.ts")
+    )
     tooltip = [alt.Tooltip("t:Q", title="step t"), alt.Tooltip("θ:N", title="θₜ"), alt.Tooltip("L:N", title="L(θₜ)")]
-    full = alt.Chart().mark_line(color=OKABE_ITO[0], opacity=0.25, strokeWidth=2, clip=True).encode(
-        x=x, y=y, order="t:Q"
+    full = (
+        alt.Chart().mark_line(color=OKABE_ITO[0], opacity=0.25, strokeWidth=2, clip=True).encode(x=x, y=y, order="t:Q")
     )
     done = (
         alt.Chart()
         .transform_filter("datum.shown")
-        .mark_line(color=OKABE_ITO[0], strokeWidth=4 if big else 2.5, clip=True,
-                   point=alt.OverlayMarkDef(size=70 if big else 30))
+        .mark_line(
+            color=OKABE_ITO[0],
+            strokeWidth=4 if big else 2.5,
+            clip=True,
+            point=alt.OverlayMarkDef(size=70 if big else 30),
+        )
         .encode(x=x, y=y, order="t:Q", tooltip=tooltip)
     )
     current = (
@@ -370,8 +389,7 @@ def _coords(method: str, big: bool, symlog: bool) -> alt.Chart:
     src = (
         _named("coords")
         .transform_calculate(one="1")
-        .transform_lookup(lookup="one", from_=alt.LookupData(data=alt.Data(name="consts"), key="one",
-                                                             fields=["R"]))
+        .transform_lookup(lookup="one", from_=alt.LookupData(data=alt.Data(name="consts"), key="one", fields=["R"]))
     )
     src = _calc(src, _coord_values(method, None))
     src = _calc(
@@ -386,7 +404,8 @@ def _coords(method: str, big: bool, symlog: bool) -> alt.Chart:
         x=alt.X("t:Q", title="step t", scale=alt.Scale(type="symlog" if symlog else "linear", nice=False)),
         y=alt.Y("value:Q", title="θ̃ₜ,ᵢ / |θ̃₀,ᵢ| (symlog)", scale=alt.Scale(type="symlog", constant=0.01)),
         color=alt.Color(
-            "coordinate:N", scale=alt.Scale(domain=list(COORD_NAMES), range=[OKABE_ITO[2], OKABE_ITO[4]]),
+            "coordinate:N",
+            scale=alt.Scale(domain=list(COORD_NAMES), range=[OKABE_ITO[2], OKABE_ITO[4]]),
             title="eigen-coordinate",
         ),
         detail="i:N",
@@ -400,8 +419,14 @@ def _trajectory_readout(method: str, big: bool, beta_live: bool, show_status: bo
     """η, β, η·λ_max, the rate and the verdict at the live values, worded as the page's status box
     (decided by the regime, never by the path's size; a converging path past 3 × the view is a transient)."""
     src = _path_source(method).transform_aggregate(
-        rho="max(rho)", lmax="max(lam)", escape="min(escape)", diverges="max(diverges)", marginal="max(mg)",
-        peak="max(peak)", R="max(R)", n0="max(n0)",
+        rho="max(rho)",
+        lmax="max(lam)",
+        escape="min(escape)",
+        diverges="max(diverges)",
+        marginal="max(mg)",
+        peak="max(peak)",
+        R="max(R)",
+        n0="max(n0)",
     )
     parts = [f"'η = ' + format({ETA}, '.6~g')"]
     if beta_live:
@@ -443,8 +468,17 @@ def _patched(spec: dict, eta: float, eta_top: float, beta: float | None) -> dict
 
 
 def trajectory_spec(
-    method: str, big: bool, symlog: bool, radius: float, eta: float, eta_top: float, beta: float | None,
-    slider: bool, beta_slider: bool, views: tuple[str, ...], show_status: bool = True,
+    method: str,
+    big: bool,
+    symlog: bool,
+    radius: float,
+    eta: float,
+    eta_top: float,
+    beta: float | None,
+    slider: bool,
+    beta_slider: bool,
+    views: tuple[str, ...],
+    show_status: bool = True,
 ) -> dict:
     """The trajectory page's compound chart at these live values (see _trajectory_spec)."""
     cached = _trajectory_spec(method, big, symlog, radius, beta is not None, slider, beta_slider, views, show_status)
@@ -453,8 +487,15 @@ def trajectory_spec(
 
 @functools.lru_cache(maxsize=64)
 def _trajectory_spec(
-    method: str, big: bool, symlog: bool, radius: float, has_beta: bool, slider: bool, beta_slider: bool,
-    views: tuple[str, ...], show_status: bool,
+    method: str,
+    big: bool,
+    symlog: bool,
+    radius: float,
+    has_beta: bool,
+    slider: bool,
+    beta_slider: bool,
+    views: tuple[str, ...],
+    show_status: bool,
 ) -> dict:
     """The trajectory page's compound chart: read-out, the plane and the eigen-coordinates, all from the
     live η (and β). Built once per distinct structure; values are patched in, datasets travel apart."""
@@ -612,8 +653,10 @@ def _rate_map(map_method: str, big: bool) -> alt.Chart:
             "regime:N",
         ],
     )
-    return alt.layer(cells, edge, points).resolve_scale(color="independent").properties(
-        width=WIDE, height=380, title="Rate map: ρ over (ηλ, β), your spectrum at (ηλᵢ, β)"
+    return (
+        alt.layer(cells, edge, points)
+        .resolve_scale(color="independent")
+        .properties(width=WIDE, height=380, title="Rate map: ρ over (ηλ, β), your spectrum at (ηλᵢ, β)")
     )
 
 
@@ -654,23 +697,29 @@ def _errors(method: str, label: str, fixed: tuple[float, float] | None, big: boo
     )
 
     def lines(src: alt.Chart) -> alt.Chart:
-        return alt.Chart().mark_line(strokeWidth=3.5 if big else 2).encode(
-            x=x,
-            y=alt.Y("|θ̃|:Q", scale=y_scale, axis=alt.Axis(format=".0e", title="|θ̃ₜ,ᵢ| (log)")),
-            color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ"),
-            strokeDash=alt.StrokeDash(
-                "method:N",
-                title="optimizer",
-                scale=alt.Scale(domain=[label, "gradient descent"], range=[[1, 0], [6, 4]]),
-                legend=alt.Legend(symbolType="stroke", symbolSize=500, symbolStrokeWidth=3, symbolStrokeColor=NEUTRAL),
-            ),
-            detail="direction:N",
-            tooltip=[
-                alt.Tooltip("method:N"),
-                alt.Tooltip("λ:Q", format=".6g", title="λᵢ"),
-                alt.Tooltip("t:Q", title="step"),
-                alt.Tooltip("exact:N", title="θ̃ₜ,ᵢ"),
-            ],
+        return (
+            alt.Chart()
+            .mark_line(strokeWidth=3.5 if big else 2)
+            .encode(
+                x=x,
+                y=alt.Y("|θ̃|:Q", scale=y_scale, axis=alt.Axis(format=".0e", title="|θ̃ₜ,ᵢ| (log)")),
+                color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ"),
+                strokeDash=alt.StrokeDash(
+                    "method:N",
+                    title="optimizer",
+                    scale=alt.Scale(domain=[label, "gradient descent"], range=[[1, 0], [6, 4]]),
+                    legend=alt.Legend(
+                        symbolType="stroke", symbolSize=500, symbolStrokeWidth=3, symbolStrokeColor=NEUTRAL
+                    ),
+                ),
+                detail="direction:N",
+                tooltip=[
+                    alt.Tooltip("method:N"),
+                    alt.Tooltip("λ:Q", format=".6g", title="λᵢ"),
+                    alt.Tooltip("t:Q", title="step"),
+                    alt.Tooltip("exact:N", title="θ̃ₜ,ᵢ"),
+                ],
+            )
         )
 
     def floor(src: alt.Chart) -> alt.Chart:
@@ -696,8 +745,16 @@ def _momentum_readout(big: bool, beta_live: bool) -> alt.Chart:
 
 
 def momentum_spec(
-    method: str, big: bool, symlog: bool, fixed: tuple[float, float] | None, eta: float, eta_top: float,
-    beta: float | None, slider: bool, beta_slider: bool, views: tuple[str, ...],
+    method: str,
+    big: bool,
+    symlog: bool,
+    fixed: tuple[float, float] | None,
+    eta: float,
+    eta_top: float,
+    beta: float | None,
+    slider: bool,
+    beta_slider: bool,
+    views: tuple[str, ...],
 ) -> dict:
     """The momentum page's compound chart at these live values (see _momentum_spec)."""
     cached = _momentum_spec(method, big, symlog, fixed, beta is not None, slider, beta_slider, views)
@@ -706,8 +763,14 @@ def momentum_spec(
 
 @functools.lru_cache(maxsize=64)
 def _momentum_spec(
-    method: str, big: bool, symlog: bool, fixed: tuple[float, float] | None, has_beta: bool, slider: bool,
-    beta_slider: bool, views: tuple[str, ...],
+    method: str,
+    big: bool,
+    symlog: bool,
+    fixed: tuple[float, float] | None,
+    has_beta: bool,
+    slider: bool,
+    beta_slider: bool,
+    views: tuple[str, ...],
 ) -> dict:
     """The momentum page's compound chart: read-out, the rate map with your spectrum at (ηλᵢ, β) and the
     per-direction errors, all from the live η (and β). fixed: Polyak's (η*, β*) when GD is chosen.
@@ -727,3 +790,26 @@ def _momentum_spec(
         .resolve_scale(color="independent", shape="independent", strokeDash="independent")
     )
     return _configure(chart, big).to_dict(validate=VALIDATE)
+
+
+def sync_from_live(key: str, state_key: str, eigenvalues, method: str, synced_key: str | None = None) -> None:
+    """on_select of a live chart: the released η (and β) become the sidebar's, and so the URL's and the
+    metrics'. state_key holds {"shown": (η, β) on screen, …}; synced_key, if given, is set to True."""
+    selection = st.session_state[key].selection
+    state = st.session_state.get(state_key)
+    if state is None:
+        return
+    lr_now, beta_now = state["shown"]
+    if beta_now is not None:
+        b = beta_value(selection)
+        if b is not None:
+            beta_now = b
+            st.session_state["beta"] = b
+    value = live.eta_value(selection)
+    if value is not None:
+        lr_now = min(value, sidebar.LR_MAX)
+        edge_now = momentum.max_stable_lr(eigenvalues, beta_now or 0.0, method)  # the unit of "η/η_max"
+        sidebar.set_lr(lr_now, edge_now if math.isfinite(edge_now) else 1.0)
+    st.session_state[state_key] = {**state, "shown": (lr_now, beta_now)}
+    if synced_key is not None:
+        st.session_state[synced_key] = True

@@ -91,11 +91,16 @@ def show(
         config["legend"] = {**config.get("legend", {}), "labelColor": ink, "titleColor": ink}
         full["config"] = config
     st.vega_lite_chart(full, key=key, width="stretch", alt=alt_text)
+    download_buttons(key, key, lambda: chart_csv(datasets), full)
+
+
+def download_buttons(name: str, key: str, csv, full: dict, svg_note: str = "") -> None:
+    """CSV (csv: a callable, built only when clicked) and SVG (rendered on the server) of a chart."""
     with st.container(horizontal=True, gap="small"):
         st.download_button(
             "CSV",
-            data=lambda: chart_csv(datasets),
-            file_name=f"{key}.csv",
+            data=csv,
+            file_name=f"{name}.csv",
             mime="text/csv",
             on_click="ignore",
             key=f"{key}_csv",
@@ -106,13 +111,13 @@ def show(
         st.download_button(
             "SVG",
             data=lambda: chart_svg(full),
-            file_name=f"{key}.svg",
+            file_name=f"{name}.svg",
             mime="image/svg+xml",
             on_click="ignore",
             key=f"{key}_svg",
             type="tertiary",
             icon=":material/image:",
-            help="A vector image (PNG: the chart's own menu, top right)",
+            help=f"A vector image{svg_note} (PNG: the chart's own menu, top right)",
         )
 
 
@@ -172,41 +177,42 @@ def equal_domain(radius: float, along: str, across: str) -> alt.Scale:
     return alt.Scale(domain=alt.ExprRef(f"[-{r} * {grow}, {r} * {grow}]"), nice=False, zero=False)
 
 
+def rate_cells(cells: alt.Chart, x: alt.X, y: alt.Y) -> alt.Chart:
+    """The rate map's cells (fields h0…h1 × b0…b1, h, beta, ρ, regime) coloured by ρ, pale where ρ ≥ 1."""
+    return cells.mark_rect().encode(
+        x=x,
+        x2="h1:Q",
+        y=y,
+        y2="b1:Q",
+        color=alt.condition(
+            "datum['ρ'] >= 1",
+            alt.value("#f2c6b4"),
+            alt.Color("ρ:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]), title="rate ρ"),
+        ),
+        tooltip=[
+            alt.Tooltip("h:Q", format=".3f", title="ηλ"),
+            alt.Tooltip("beta:Q", format=".3f", title="β"),
+            alt.Tooltip("ρ:Q", format=".4f", title="rate ρ (≥ 1.2 shown as 1.2)"),
+            alt.Tooltip("regime:N"),
+        ],
+    )
+
+
 def rate_map_chart(big: bool = False):
     """Spectral radius ρ over (ηλ, β): cells coloured by ρ (darker = faster; ≥ 1 diverges), the
     three stability boundaries, and the current spectrum as points (ηλᵢ, β)."""
     x = alt.X("h0:Q", title="ηλ (step size × eigenvalue)", scale=alt.Scale(domain=[0, 4], nice=False))
     y = alt.Y("b0:Q", title="momentum β", scale=alt.Scale(domain=[0, 1], nice=False))
     dh, db = RATE_MAP_DH, RATE_MAP_DB
-    cells = (
-        _named("cells")
-        .transform_calculate(
-            h0=f"datum.i * {dh!r}",
-            h1=f"(datum.i + 1) * {dh!r}",
-            b0=f"datum.j * {db!r}",
-            b1=f"(datum.j + 1) * {db!r}",
-            h=f"(datum.i + 0.5) * {dh!r}",
-            beta=f"(datum.j + 0.5) * {db!r}",
-        )
-        .mark_rect()
-        .encode(
-            x=x,
-            x2="h1:Q",
-            y=y,
-            y2="b1:Q",
-            color=alt.condition(
-                "datum['ρ'] >= 1",
-                alt.value("#f2c6b4"),
-                alt.Color("ρ:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]), title="rate ρ"),
-            ),
-            tooltip=[
-                alt.Tooltip("h:Q", format=".3f", title="ηλ"),
-                alt.Tooltip("beta:Q", format=".3f", title="β"),
-                alt.Tooltip("ρ:Q", format=".4f", title="rate ρ (≥ 1.2 shown as 1.2)"),
-                alt.Tooltip("regime:N"),
-            ],
-        )
+    cells = _named("cells").transform_calculate(
+        h0=f"datum.i * {dh!r}",
+        h1=f"(datum.i + 1) * {dh!r}",
+        b0=f"datum.j * {db!r}",
+        b1=f"(datum.j + 1) * {db!r}",
+        h=f"(datum.i + 0.5) * {dh!r}",
+        beta=f"(datum.j + 0.5) * {db!r}",
     )
+    cells = rate_cells(cells, x, y)
     edge = (
         _named("boundary")
         .mark_line(strokeWidth=4 if big else 2.5)

@@ -26,7 +26,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import controls
-from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, STABLE_FILL, chart_csv, chart_svg, compact
+from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, STABLE_FILL, chart_csv, compact, download_buttons
 from ui.frames import BLOWUP_LOG10, FACTOR_CLIP, LOG_CLIP
 from ui.style import presenting
 
@@ -133,25 +133,29 @@ def _decay(big: bool, symlog: bool, live_band: bool, width: int):
         "la": _log10("abs(datum.r)"),
         "lm": f"datum.z ? -{INF} : (datum.t == 0 ? 0 : datum.t * datum.la) + datum.log0",
         "sg": "datum.z ? 0 : datum.s0 * (datum.t % 2 == 1 && datum.r < 0 ? -1 : 1)",
-            **_exact("datum.lm", "datum.sg"),
+        **_exact("datum.lm", "datum.sg"),
         "|θ̃|": _clip_y("datum.lm"),
         "trend": "abs(datum.r) > 1 ? 'grows' : 'shrinks'",
         "clip": f"datum.lm < {-LOG_CLIP} ? 'below' : datum.lm > {LOG_CLIP} ? 'above' : 'in'",
     }
-    line = alt.Chart().mark_line(strokeWidth=4 if big else 2.2).encode(
-        x=x,
-        y=alt.Y("|θ̃|:Q", scale=y_scale, axis=axis),
-        color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ"),
-        detail="direction:N",
-        strokeDash=alt.StrokeDash(
-            "trend:N", scale=alt.Scale(domain=["shrinks", "grows"], range=[[1, 0], [6, 3]]), title="direction"
-        ),
-        tooltip=[
-            alt.Tooltip("direction:Q", title="direction i"),
-            alt.Tooltip("λ:Q", format=".6g", title="λᵢ"),
-            alt.Tooltip("t:Q", title="step t"),
-            alt.Tooltip("exact:N", title="θ̃ₜ,ᵢ (exact)"),
-        ],
+    line = (
+        alt.Chart()
+        .mark_line(strokeWidth=4 if big else 2.2)
+        .encode(
+            x=x,
+            y=alt.Y("|θ̃|:Q", scale=y_scale, axis=axis),
+            color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ"),
+            detail="direction:N",
+            strokeDash=alt.StrokeDash(
+                "trend:N", scale=alt.Scale(domain=["shrinks", "grows"], range=[[1, 0], [6, 3]]), title="direction"
+            ),
+            tooltip=[
+                alt.Tooltip("direction:Q", title="direction i"),
+                alt.Tooltip("λ:Q", format=".6g", title="λᵢ"),
+                alt.Tooltip("t:Q", title="step t"),
+                alt.Tooltip("exact:N", title="θ̃ₜ,ᵢ (exact)"),
+            ],
+        )
     )
     # Values past the clip are drawn on the chart's floor (or ceiling): a flat line there is not a
     # stall. Each direction's first clipped point gets a marker and the text "< 1e-30" (or "> 1e+30").
@@ -179,9 +183,7 @@ def _decay(big: bool, symlog: bool, live_band: bool, width: int):
         .encode(x=x, y=alt.Y("|θ̃|:Q", scale=y_scale), text="note:N")
     )
     lines = _calc(alt.layer(line, clip_mark, clip_text, data=alt.Data(name="lines")), chain)
-    return alt.layer(band, lines).properties(
-        width=width, height=300, title="Every eigendirection: |θ̃ₜ,ᵢ| against t"
-    )
+    return alt.layer(band, lines).properties(width=width, height=300, title="Every eigendirection: |θ̃ₜ,ᵢ| against t")
 
 
 _SHRINKS, _GROWS = "shrinks (|1 − ηλ| < 1)", "does not shrink"
@@ -336,9 +338,7 @@ def _loss(big: bool, symlog: bool, live_loss: bool, width: int):
             _named("lines"),
             {
                 "r": f"1 - {LR} * datum['λ']",
-                "lm": (
-                    f"datum.z ? -{INF} : (datum.t == 0 ? 0 : datum.t * {_log10('abs(datum.r)')}) + datum.log0"
-                ),
+                "lm": (f"datum.z ? -{INF} : (datum.t == 0 ? 0 : datum.t * {_log10('abs(datum.r)')}) + datum.log0"),
                 "term": _log10("0.5 * abs(datum['λ'])") + " + 2 * datum.lm",
                 "tp": f"datum['λ'] > 0 ? datum.term : -{INF}",
                 "tn": f"datum['λ'] < 0 ? datum.term : -{INF}",
@@ -360,10 +360,7 @@ def _loss(big: bool, symlog: bool, live_loss: bool, width: int):
                 "neg": f"isFinite(datum.mn) ? datum.mn + {_log10('datum.sn')} : datum.mn",
                 "big": "max(datum.pos, datum.neg)",
                 "small": "min(datum.pos, datum.neg)",
-                "ll": (
-                    f"datum.big == -{INF} ? -{INF} : "
-                    f"datum.big + {_log10('1 - pow(10, datum.small - datum.big)')}"
-                ),
+                "ll": (f"datum.big == -{INF} ? -{INF} : datum.big + {_log10('1 - pow(10, datum.small - datum.big)')}"),
                 "ls": f"datum.ll == -{INF} ? 0 : datum.pos >= datum.neg ? 1 : -1",
                 **_exact("datum.ll", "datum.ls"),
                 "|L|": _clip_y("datum.ll"),
@@ -373,12 +370,14 @@ def _loss(big: bool, symlog: bool, live_loss: bool, width: int):
         src = src.transform_calculate(**{"L exact": "datum.exact"})
     else:
         src = _named("loss").transform_filter(MATCH)
-    line = alt.Chart().mark_line(
-        strokeWidth=4 if big else 2.5, color=OKABE_ITO[0], point=alt.OverlayMarkDef(size=60 if big else 25)
-    ).encode(
-        x=_time_x(symlog),
-        y=y,
-        tooltip=[alt.Tooltip("t:Q", title="step t"), alt.Tooltip("L exact:N", title="L(θₜ)"), "sign:N"],
+    line = (
+        alt.Chart()
+        .mark_line(strokeWidth=4 if big else 2.5, color=OKABE_ITO[0], point=alt.OverlayMarkDef(size=60 if big else 25))
+        .encode(
+            x=_time_x(symlog),
+            y=y,
+            tooltip=[alt.Tooltip("t:Q", title="step t"), alt.Tooltip("L exact:N", title="L(θₜ)"), "sign:N"],
+        )
     )
     # Like the decay chart: where the loss passes the 10^±30 clip, a marker and its label say so.
     bound = 10.0**LOG_CLIP
@@ -449,10 +448,7 @@ def _readout(big: bool, shown: tuple[str, ...], complete: bool):
             lookup="one", from_=alt.LookupData(data=alt.Data(name="verdict"), key="one", fields=["veta", "vtext"])
         )
     f = _fmt
-    steps = (
-        "datum.rho >= 1 ? 'never' : datum.rho == 0 ? '1' : "
-        "format(ceil(log(datum.eps) / log(datum.rho)), ',')"
-    )
+    steps = "datum.rho >= 1 ? 'never' : datum.rho == 0 ? '1' : format(ceil(log(datum.eps) / log(datum.rho)), ',')"
     verdict = (
         "isFinite(datum.kmin) ? 'Diverges: direction ' + datum.ib + ' (λ = ' + "
         + f("datum.lamb")
@@ -462,9 +458,7 @@ def _readout(big: bool, shown: tuple[str, ...], complete: bool):
         + f("datum.lams")
         + " + ')'"
         " : datum.mv == 0 ? 'Does not move: 1 − ηλᵢ = 1 in every excited direction'"
-        " : 'Converges: every excited direction shrinks, the slowest by ' + "
-        + f("datum.rho")
-        + " + ' per step'"
+        " : 'Converges: every excited direction shrinks, the slowest by ' + " + f("datum.rho") + " + ' per step'"
     )
     parts = {
         "lr_m": f"'η = ' + {f(LR)}",
@@ -513,12 +507,8 @@ def spec(
 ) -> dict:
     """The compound chart's Vega-Lite dict: the live η starts at `eta` on a slider over [0, top].
     Built once per distinct arguments (Altair's validation costs ≈ 100 ms)."""
-    bind = (
-        {"bind": alt.binding_range(min=0, max=top, step=top / 500, name="η (live, drag me) ")} if slider else {}
-    )
-    selection = alt.selection_point(
-        name="eta", fields=["eta"], value=[{"eta": eta}], on="none", clear=False, **bind
-    )
+    bind = {"bind": alt.binding_range(min=0, max=top, step=top / 500, name="η (live, drag me) ")} if slider else {}
+    selection = alt.selection_point(name="eta", fields=["eta"], value=[{"eta": eta}], on="none", clear=False, **bind)
     lr = alt.param(name=LR, expr=f"isValid(eta.eta) ? eta.eta : {eta!r}")
     rows = [_readout(big, shown, complete).add_params(selection)]
     if "decay" in views:
@@ -574,32 +564,9 @@ def show(
         config["legend"] = {**config.get("legend", {}), "labelColor": ink, "titleColor": ink}
         config["title"] = {**config.get("title", {}), "color": ink}
         full["config"] = config
-    st.vega_lite_chart(
-        full, key=key, alt=alt_text, on_select=on_select, selection_mode=list(modes), width="content"
-    )
-    with st.container(horizontal=True, gap="small"):
-        st.download_button(
-            "CSV",
-            data=export or (lambda: chart_csv(datasets)),
-            file_name=f"{name}.csv",
-            mime="text/csv",
-            on_click="ignore",
-            key=f"{key.rsplit('_', 1)[0]}_csv",
-            type="tertiary",
-            icon=":material/download:",
-            help="The numbers behind these charts (every dataset, one column says which)",
-        )
-        st.download_button(
-            "SVG",
-            data=lambda: chart_svg(full),
-            file_name=f"{name}.svg",
-            mime="image/svg+xml",
-            on_click="ignore",
-            key=f"{key.rsplit('_', 1)[0]}_svg",
-            type="tertiary",
-            icon=":material/image:",
-            help="A vector image, at the η the sidebar holds (PNG: the chart's own menu, top right)",
-        )
+    st.vega_lite_chart(full, key=key, alt=alt_text, on_select=on_select, selection_mode=list(modes), width="content")
+    # The buttons keep one key across the chart's generations (key = "<name>_<generation>").
+    download_buttons(name, key.rsplit("_", 1)[0], export or (lambda: chart_csv(datasets)), full, ", at the sidebar's η")
 
 
 def visible_views() -> tuple[str, ...]:

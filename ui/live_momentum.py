@@ -31,7 +31,7 @@ import streamlit as st
 
 from core import momentum
 from ui import frames, live, sidebar
-from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, RATE_MAP_DB, RATE_MAP_DH
+from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, RATE_MAP_DB, RATE_MAP_DH, rate_cells
 from ui.live import INF, _exact, _log10, _named
 
 ETA, BETA = "lr", "mb"  # the live η and β in every expression (parameters that read the selections)
@@ -588,23 +588,7 @@ def _rate_map(map_method: str, big: bool) -> alt.Chart:
             "regime": _regime("m", _edge(map_method, "datum.beta")),
         },
     )
-    cells = cells.mark_rect().encode(
-        x=x,
-        x2="h1:Q",
-        y=y,
-        y2="b1:Q",
-        color=alt.condition(
-            "datum['ρ'] >= 1",
-            alt.value("#f2c6b4"),
-            alt.Color("ρ:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]), title="rate ρ"),
-        ),
-        tooltip=[
-            alt.Tooltip("h:Q", format=".3f", title="ηλ"),
-            alt.Tooltip("beta:Q", format=".3f", title="β"),
-            alt.Tooltip("ρ:Q", format=".4f", title="rate ρ (≥ 1.2 shown as 1.2)"),
-            alt.Tooltip("regime:N"),
-        ],
-    )
+    cells = rate_cells(cells, x, y)
     methods = ["gd", "heavy_ball", "nesterov"]
     edge = (
         _named("boundary")

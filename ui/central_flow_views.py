@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from core import central_flow, network
-from ui import charts, eos_runs, eos_views
+from ui import charts, controls, eos_runs, eos_views
 from ui.charts import NEUTRAL, OKABE_ITO, _named, finish
 
 MAX_COST = 2.5e8  # steps × samples × parameters; the default run (5.5e7) takes ≈ 4.5 s of one core
@@ -123,7 +123,9 @@ def compute(config, lr: float, container) -> dict | None:
         except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
             store.put(key, {"failed_at": time.time()})
             progress.empty()
-            container.error(f"The central flow could not be computed: {exc}", icon=":material/warning:")
+            container.error(
+                f"The central flow could not be computed: {controls.escape_markdown(exc)}", icon=":material/warning:"
+            )
             return None
         progress.empty()
         result = _compact(flow, run, lr)

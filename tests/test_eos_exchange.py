@@ -87,3 +87,14 @@ def test_page_offers_the_save_button():
     at = open_page("eos", {"esteps": "50", "flow": "false"}, timeout=120)
     assert not at.exception
     assert any(getattr(b, "key", None) == "eos_save" for b in at.get("download_button"))
+
+
+def test_a_schedule_run_keeps_its_stepping_threshold():
+    sched = training.train("0.2 until 30, then 0.1", 60, widths=(8, 4, 1), n_samples=32, sharpness_every=5)
+    back = next(iter(ex.runs_from_json(ex.runs_to_json(config(), {0.2: sched}).encode()).values()))
+    np.testing.assert_array_equal(back["thresholds"], sched["thresholds"])
+    assert set(np.round(eos_views.thresholds(back), 9)) == {10.0, 20.0}
+    doc = json.loads(ex.runs_to_json(config(), {0.2: sched}))
+    doc["runs"][0]["thresholds"][3] = -1
+    with pytest.raises(ValueError, match="'thresholds' must be positive"):
+        ex.runs_from_json(bad(doc))

@@ -37,6 +37,8 @@ def runs_to_json(config, runs: dict) -> str:
                     "diverged_at": int(run["diverged_at"]),
                     **{name: _series(run[name]) for name in SERIES},
                     "top_k": [_series(row) for row in np.asarray(run["top_k"])],
+                    # Per step when η follows a schedule, so a reloaded run's threshold steps with it.
+                    **({"thresholds": _series(run["thresholds"])} if run.get("thresholds") is not None else {}),
                 }
                 for lr, run in runs.items()
             ],
@@ -91,6 +93,12 @@ def runs_from_json(data: bytes) -> dict[str, dict]:
         rows = [_floats(row, "top_k") for row in top_k]
         if len({len(r) for r in rows}) > 1 or (rows and not 1 <= len(rows[0]) <= 5):
             raise ValueError(f"Run #{k}: every 'top_k' row must hold the same 1 to 5 numbers.")
+        per_step = run.get("thresholds")
+        if per_step is not None:
+            per_step = _floats(per_step, "thresholds", len(step))
+            if not (per_step > 0).all():  # NaN fails this too
+                raise ValueError(f"Run #{k}: 'thresholds' must be positive numbers, one per step.")
+            loaded["thresholds"] = per_step
         diverged = run.get("diverged_at", -1)
         label = f"η = {lr:g} (saved)"
         out[label] = {

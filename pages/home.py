@@ -28,6 +28,7 @@ def _sync_from_live(key: str) -> None:
     st.session_state[HOME_STATE] = {**st.session_state[HOME_STATE], "shown": value}
     st.session_state["hx"] = value
 
+
 st.title("Why gradient descent needs η < 2/λ_max")
 st.caption("Loss convention everywhere in this app: L(θ) = ½ θᵀAθ (with the ½, so ∇²L = A).")
 
@@ -108,8 +109,10 @@ with right:
             on_select=functools.partial(_sync_from_live, key),
             selection_mode=["hx"],
         )
-        st.caption("Drag the slider under the chart: the line and its regime follow in your browser; the slider above "
-                   "follows when you let go (and the link, `hx`).")
+        st.caption(
+            "Drag the slider under the chart: the line and its regime follow in your browser; the slider above "
+            "follows when you let go (and the link, `hx`)."
+        )
     st.markdown(f"**{q.regimes([1.0], eta)[0]}**: r = 1 − ηλ = {1 - eta:.3g}.")
     st.markdown(
         "| ηλ | what happens |\n|---|---|\n| 0 … 1 | smooth decay |\n| 1 | solved in one step |\n"

@@ -32,6 +32,7 @@ def _sync_from_live(key: str, unit: float) -> None:
     st.session_state[LIVE_STATE] = {**st.session_state[LIVE_STATE], "shown": value}
     sidebar.set_lr(value, unit)
 
+
 st.title("Quadratic explorer")
 st.caption("L(θ) = ½ θᵀAθ. Gradient descent multiplies eigen-coordinate i by 1 − ηλᵢ at every step.")
 
@@ -144,7 +145,8 @@ if views:
         on_select=functools.partial(_sync_from_live, key, unit),
     )
     notes = [
-        f"All {n} directions drawn." if n <= frames.LIVE_ALL
+        f"All {n} directions drawn."
+        if n <= frames.LIVE_ALL
         else f"{drawn} directions drawn (λ_min, λ_max and evenly spaced quantiles); the grey band spans all of them.",
         "Dashed: directions with |1 − ηλᵢ| > 1.",
         charts.LOG_CLIP_NOTE + " A red triangle marks where a direction passes the clip (labelled “< 1e-30”).",

@@ -198,6 +198,28 @@ def rate_cells(cells: alt.Chart, x: alt.X, y: alt.Y) -> alt.Chart:
     )
 
 
+def spectrum_points(points: alt.Chart, big: bool) -> alt.Chart:
+    """A spectrum on the rate map (fields ηλ, β, off map, λ, ηλ exact, rate, regime): white dots, a
+    triangle at the edge for ηλ beyond the map."""
+    return points.mark_point(
+        filled=True, size=260 if big else 110, color="white", stroke="#000000", strokeWidth=1.5
+    ).encode(
+        x="ηλ:Q",
+        y="β:Q",
+        shape=alt.Shape(
+            "off map:N",
+            scale=alt.Scale(domain=["on the map", "beyond the map"], range=["circle", "triangle-right"]),
+            title="your spectrum",
+        ),
+        tooltip=[
+            alt.Tooltip("λ:Q", format=".6g", title="λᵢ"),
+            alt.Tooltip("ηλ exact:N", title="ηλᵢ"),
+            alt.Tooltip("rate:N", title="rate ρ"),
+            "regime:N",
+        ],
+    )
+
+
 def rate_map_chart(big: bool = False):
     """Spectral radius ρ over (ηλ, β): cells coloured by ρ (darker = faster; ≥ 1 diverges), the
     three stability boundaries, and the current spectrum as points (ηλᵢ, β)."""
@@ -232,25 +254,7 @@ def rate_map_chart(big: bool = False):
             ),
         )
     )
-    points = (
-        _named("spectrum")
-        .mark_point(filled=True, size=260 if big else 110, color="white", stroke="#000000", strokeWidth=1.5)
-        .encode(
-            x="ηλ:Q",
-            y="β:Q",
-            shape=alt.Shape(
-                "off map:N",
-                scale=alt.Scale(domain=["on the map", "beyond the map"], range=["circle", "triangle-right"]),
-                title="your spectrum",
-            ),
-            tooltip=[
-                alt.Tooltip("λ:Q", format=".6g", title="λᵢ"),
-                alt.Tooltip("ηλ exact:N", title="ηλᵢ"),
-                alt.Tooltip("rate:N", title="rate ρ"),
-                "regime:N",
-            ],
-        )
-    )
+    points = spectrum_points(_named("spectrum"), big)
     return finish(
         alt.layer(cells, edge, points).resolve_scale(color="independent"), big, height=380, legend_bottom=True
     )

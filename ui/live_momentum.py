@@ -31,7 +31,7 @@ import streamlit as st
 
 from core import momentum
 from ui import frames, live, sidebar
-from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, RATE_MAP_DB, RATE_MAP_DH, rate_cells
+from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, RATE_MAP_DB, RATE_MAP_DH, rate_cells, spectrum_points
 from ui.live import INF, _exact, _log10, _named
 
 ETA, BETA = "lr", "mb"  # the live η and β in every expression (parameters that read the selections)
@@ -620,23 +620,7 @@ def _rate_map(map_method: str, big: bool) -> alt.Chart:
             "off map": f"datum._h > {frames.RATE_MAP_H[1]} || datum._h < 0 ? 'beyond the map' : 'on the map'",
         },
     )
-    points = points.mark_point(
-        filled=True, size=260 if big else 110, color="white", stroke="#000000", strokeWidth=1.5
-    ).encode(
-        x="ηλ:Q",
-        y="β:Q",
-        shape=alt.Shape(
-            "off map:N",
-            scale=alt.Scale(domain=["on the map", "beyond the map"], range=["circle", "triangle-right"]),
-            title="your spectrum",
-        ),
-        tooltip=[
-            alt.Tooltip("λ:Q", format=".6g", title="λᵢ"),
-            alt.Tooltip("ηλ exact:N", title="ηλᵢ"),
-            alt.Tooltip("rate:N", title="rate ρ"),
-            "regime:N",
-        ],
-    )
+    points = spectrum_points(points, big)
     return (
         alt.layer(cells, edge, points)
         .resolve_scale(color="independent")

@@ -360,7 +360,8 @@ def live_frames(eigenvalues, theta0, steps, eps, eta_top) -> dict[str, pd.DataFr
     freps = lam[q.representative_directions(lam, 12)]
     vertices = []
     for value in freps:
-        etas = [0.0, eta_top] + ([1.0 / value] if value > 0 and 1.0 / value < eta_top else [])
+        # The kink of |1 − ηλ| at η = 1/λ, when it is inside the range (value·η_top > 1: no overflow for tiny λ).
+        etas = [0.0, eta_top] + ([1.0 / value] if value > 0 and value * eta_top > 1.0 else [])
         vertices += [(eta, value, abs(1.0 - eta * value)) for eta in sorted(etas)]
     flines = pd.DataFrame(vertices, columns=["η", "λ", "|1 − ηλ|"])
     marks = pd.DataFrame(

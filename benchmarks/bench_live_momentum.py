@@ -40,7 +40,7 @@ MOVE = """([name, value]) => new Promise((resolve) => {
 
 
 def live_moves(browser, url: str, name: str, moves: int) -> list[float]:
-    """One live slider (eta_eta or beta_beta) moved `moves` times, as in a drag: ms until repainted."""
+    """One live slider (lr: η, mb: β) moved `moves` times, as in a drag: ms until repainted."""
     pg = browser.new_page(viewport={"width": 1280, "height": 900})
     pg.goto(url)
     pg.wait_for_selector(f".vega-bindings input[name={name}]", timeout=60_000)
@@ -99,9 +99,9 @@ def main() -> None:
             for name, page in pages:
                 full = f"{url}/{page}"
                 report(f"{name}: load, new visitor, all drawn", loads(browser, full)[0], "load")
-                report(f"{name}: live η → every view repainted", live_moves(browser, full, "eta_eta", args.moves))
+                report(f"{name}: live η → every view repainted", live_moves(browser, full, "lr", args.moves))
                 if "beta" in page:
-                    report(f"{name}: live β → every view repainted", live_moves(browser, full, "beta_beta", args.moves))
+                    report(f"{name}: live β → every view repainted", live_moves(browser, full, "mb", args.moves))
                 report(f"{name}: sidebar η → repainted", sidebar_repaint(browser, full, "η", args.moves), "repaint")
             browser.close()
     finally:

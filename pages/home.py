@@ -12,8 +12,6 @@ from ui.style import presenting
 
 ensure_app_router()
 
-HOME_STATE = "_live_hx"
-
 
 def _sync_from_live(key: str) -> None:
     """The live ηλ was released: it becomes the slider's value (and the URL's `hx`)."""
@@ -22,11 +20,8 @@ def _sync_from_live(key: str) -> None:
         value = float(selection["hx"][0]["hx"])
     except (KeyError, IndexError, TypeError, ValueError):
         return
-    if not 0.0 <= value <= 2.5 or HOME_STATE not in st.session_state:
-        return
-    value = round(value, 10)
-    st.session_state[HOME_STATE] = {**st.session_state[HOME_STATE], "shown": value}
-    st.session_state["hx"] = value
+    if 0.0 <= value <= 2.5:
+        st.session_state["hx"] = round(value, 10)
 
 
 st.title("Why gradient descent needs η < 2/λ_max")
@@ -90,16 +85,12 @@ with right:
     eta = controls.slider("η·λ (= η here)", "hx", 0.0, 2.5, 0.5, step=0.05)
     controls.show_notices()
     # The example is live: its own slider recomputes it in the browser; on release the value comes
-    # back here (the sidebar-free twin of the quadratic page's live η). A change of the slider above
-    # writes a new spec (and key); the live slider's own reruns keep the spec byte-identical.
-    state = st.session_state.get(HOME_STATE)
-    if state is None or eta != state["shown"]:
-        state = {"spec": eta, "shown": eta, "seq": 0 if state is None else state["seq"] + 1}
-        st.session_state[HOME_STATE] = state
-    key = f"home_example_{state['seq']}"
+    # back here (the sidebar-free twin of the quadratic page's live η). The slider above moves it
+    # through the dataset "now": the spec stays the same and the chart updates in place.
+    key = "home_example"
     if controls.visible("home_example"):
-        full = dict(live.home_spec(presenting(), state["spec"], controls.visible("hx")))
-        full["datasets"] = {"theta": frames.one_direction_frame(eta)[["t"]]}
+        full = dict(live.home_spec(presenting(), controls.visible("hx")))
+        full["datasets"] = {"theta": frames.one_direction_frame(eta)[["t"]], live.NOW: live.now_frame(hx=eta)}
         full["usermeta"] = {"embedOptions": {"renderer": "svg"}}
         st.vega_lite_chart(
             full,

@@ -12,14 +12,7 @@ from ui.style import presenting
 
 ensure_app_router()
 
-LIVE_STATE = "_live_mom"  # {"spec": (η, β) in the chart's spec, "shown": (η, β) on screen, "seq": generation}
-
-
-def _same(a, b) -> bool:
-    return all(
-        (x is None and y is None) or (x is not None and y is not None and math.isclose(x, y, rel_tol=1e-12, abs_tol=0))
-        for x, y in zip(a, b, strict=True)
-    )
+LIVE_STATE = "_live_mom"  # {"top": the η slider's range, "at": what fixed it, "shown": (η, β), "seen": stamps}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -93,17 +86,18 @@ sidebar.mark_button(row[3], sidebar.polyak_mark(eigenvalues), key="jump")
 
 
 map_method = method if method != "gd" else "heavy_ball"
-# The live chart's spec keeps the (η, β) it was built with while its sliders move them (a changed spec is
-# re-embedded: a visible redraw); only a sidebar change writes new ones, under a new key.
+# η and β are not in the live chart's spec: they travel in the dataset "now" (ui.live.live_params), so a
+# sidebar change updates the chart in place, sliders included. The η slider's range is fixed with the
+# spec (a released β moves the edge but must not rebuild it): set anew for a new spectrum or method, or
+# when η passes it.
 state = st.session_state.get(LIVE_STATE)
 now = (lr, beta if method != "gd" else None)
 spec_key = (float(eigenvalues.max()), method)  # what fixes the η slider's range besides η and β
 edge = momentum.max_stable_lr(eigenvalues, beta, method)
-if state is None or not _same(now, state["shown"]) or state.get("at") != spec_key:
-    # The η slider's range is fixed with the spec: a released β moves the edge but must not rebuild it.
+if state is None or state.get("at") != spec_key or lr > state["top"]:
     top = min(max(2.5 * edge if math.isfinite(edge) else 2.5 * max(lr, 1e-12), 1.05 * lr), frames.ETA_CEILING)
-    state = {"spec": now, "shown": now, "seq": 0 if state is None else state["seq"] + 1, "top": top, "at": spec_key}
-    st.session_state[LIVE_STATE] = state
+    state = {"top": top, "at": spec_key, "seen": {} if state is None else state.get("seen", {})}
+st.session_state[LIVE_STATE] = state = {**state, "shown": now}
 eta_top = state["top"]
 views = tuple(v for v in ("rate_map", "momentum_errors") if controls.visible(v))
 fixed = (float(best["lr"]), float(best["beta"])) if method == "gd" and math.isfinite(best["lr"]) else None
@@ -123,17 +117,16 @@ if views:
         presenting(),
         steps > 200,
         fixed,
-        state["spec"][0],
         eta_top,
-        state["spec"][1],
+        max(0.99, beta) if method != "gd" else None,
         controls.visible("lr") and controls.visible("live"),
         controls.visible("beta") and controls.visible("live"),
         views,
     )
-    key = f"mom_{state['seq']}"
+    key = "mom"
     live.show(
         spec,
-        _live_frames(eigenvalues, theta0, steps),
+        {**_live_frames(eigenvalues, theta0, steps), live.NOW: live.now_frame(eta=lr, beta=now[1])},
         key=key,
         alt_text=(
             f"Heatmap of the convergence rate over step size × eigenvalue and momentum for {map_method}, with the "

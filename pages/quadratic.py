@@ -15,8 +15,6 @@ from ui.style import presenting
 
 ensure_app_router()
 
-LIVE_STATE = "_live_eta"  # {"spec": η in the chart's spec, "shown": η on screen, "seq": chart generation}
-
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _live_frames(eigenvalues, theta0, steps, eps, top):
@@ -26,11 +24,8 @@ def _live_frames(eigenvalues, theta0, steps, eps, top):
 def _sync_from_live(key: str, unit: float) -> None:
     """The live η was released: it becomes the sidebar's η (and so the URL's `lr` and the metrics)."""
     value = live.eta_value(st.session_state[key].selection)
-    if value is None or LIVE_STATE not in st.session_state:
-        return
-    value = min(value, sidebar.LR_MAX)
-    st.session_state[LIVE_STATE] = {**st.session_state[LIVE_STATE], "shown": value}
-    sidebar.set_lr(value, unit)
+    if value is not None:
+        sidebar.set_lr(min(value, sidebar.LR_MAX), unit)
 
 
 st.title("Quadratic explorer")
@@ -97,19 +92,14 @@ n = eigenvalues.size
 views = live.visible_views()
 if views:
     st.subheader("Drag η: every picture and the read-out follow in your browser")
-    # The spec keeps the η it was built with while the live slider moves it (a changed spec is
-    # re-embedded: a visible redraw); only a sidebar change of η writes a new one (and a new key,
-    # so Streamlit does not restore the old slider position into the new chart).
-    state = st.session_state.get(LIVE_STATE)
-    if state is None or not math.isclose(lr, state["shown"], rel_tol=1e-12, abs_tol=0.0):
-        state = {"spec": lr, "shown": lr, "seq": 0 if state is None else state["seq"] + 1}
-        st.session_state[LIVE_STATE] = state
-    top = frames.scrubber_range(eigenvalues, state["spec"])["bind"]["max"]
+    # η is not in the spec: the sidebar's η travels in the dataset "now" (ui.live.live_params), so a
+    # sidebar change updates the chart in place, live slider included.
+    top = frames.scrubber_range(eigenvalues, lr)["bind"]["max"]
     live_band = frames.uniform_start(theta0)
     live_loss = n <= frames.LIVE_ALL
     complete = n <= frames.LIVE_DIRS
     live_band = live_band and complete
-    datasets = dict(_live_frames(eigenvalues, theta0, steps, eps, top))
+    datasets = {**_live_frames(eigenvalues, theta0, steps, eps, top), live.NOW: live.now_frame(eta=lr)}
     if not complete:
         verdict = frames.verdict_frame(eigenvalues, lr, theta0)
         datasets["verdict"] = pd.DataFrame({"veta": verdict["eta"], "vtext": verdict["text"], "one": 1})
@@ -125,11 +115,10 @@ if views:
         views,
         live.visible_readout(),
         complete,
-        state["spec"],
         top,
         controls.visible("lr") and controls.visible("live"),
     )
-    key = f"live_{state['seq']}"
+    key = "live"
     unit = eta_max if math.isfinite(eta_max) else 1.0
     drawn = "all" if n <= frames.LIVE_ALL else f"{min(n, frames.LIVE_ALL)} of {n:,}"
     live.show(

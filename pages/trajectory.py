@@ -4,7 +4,6 @@ import functools
 import math
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from core import momentum
@@ -14,15 +13,8 @@ from ui.style import presenting
 
 ensure_app_router()
 
-LIVE_STATE = "_live_traj"  # {"spec": (η, β) in the chart's spec, "shown": (η, β) on screen, "seq": generation}
+LIVE_STATE = "_live_traj"  # {"top": the η slider's range, "at": what fixed it, "shown": (η, β), "seen": stamps}
 SYNCED = "_live_traj_synced"  # a release set the sidebar from inside the fragment: rerun the whole page
-
-
-def _same(a, b) -> bool:
-    return all(
-        (x is None and y is None) or (x is not None and y is not None and math.isclose(x, y, rel_tol=1e-12, abs_tol=0))
-        for x, y in zip(a, b, strict=True)
-    )
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -107,16 +99,17 @@ else:
 playing = controls.toggle("▶ play (animate the step)", "play", value=False)
 controls.show_url_notices()  # this toggle and the step slider come after the sidebar's notices
 
-# The live chart's spec keeps the (η, β) it was built with while its sliders move them (a changed spec is
-# re-embedded: a visible redraw); only a sidebar change writes new ones, under a new key.
+# η and β are not in the live chart's spec: they travel in the dataset "now" (ui.live.live_params), so a
+# sidebar change updates the chart in place, sliders included. The η slider's range is fixed with the
+# spec (a released β moves the edge but must not rebuild it): set anew for a new spectrum or method, or
+# when η passes it.
 state = st.session_state.get(LIVE_STATE)
 now = (lr, beta if method != "gd" else None)
 spec_key = (l1, l2, method)  # what fixes the η slider's range besides η and β
-if state is None or not _same(now, state["shown"]) or state.get("at") != spec_key:
-    # The η slider's range is fixed with the spec: a released β moves the edge but must not rebuild it.
+if state is None or state.get("at") != spec_key or lr > state["top"]:
     top = min(max(2.5 * edge if math.isfinite(edge) else 2.5 * max(lr, 1e-12), 1.05 * lr), frames.ETA_CEILING)
-    state = {"spec": now, "shown": now, "seq": 0 if state is None else state["seq"] + 1, "top": top, "at": spec_key}
-    st.session_state[LIVE_STATE] = state
+    state = {"top": top, "at": spec_key, "seen": {} if state is None else state.get("seen", {})}
+st.session_state[LIVE_STATE] = state = {**state, "shown": now}
 eta_top = state["top"]
 live_frames = _live_frames(l1, l2, angle, x0, y0, steps)
 views = tuple(v for v in ("trajectory", "coords") if controls.visible(v))
@@ -143,18 +136,17 @@ def path_view() -> None:
         presenting(),
         steps > 200,
         float(data["radius"]),
-        state["spec"][0],
         eta_top,
-        state["spec"][1],
+        max(0.99, beta) if method != "gd" else None,
         controls.visible("lr") and controls.visible("live"),
         controls.visible("beta") and controls.visible("live"),
         views,
         controls.visible("status"),
     )
-    key = f"traj_{state['seq']}"
+    key = "traj"
     live.show(
         spec,
-        {**live_frames, "now": pd.DataFrame({"one": [1], "ts": [t_now]})},
+        {**live_frames, live.NOW: live.now_frame(ts=t_now, eta=lr, beta=now[1])},
         key=key,
         alt_text=(
             f"Path of {sidebar.METHOD_NAMES[method]} on a 2-D quadratic over its level sets, and the two "

@@ -28,6 +28,11 @@ def chart_frames(at: AppTest) -> list[dict[str, pd.DataFrame]]:
     ]
 
 
+def live_now(at: AppTest, index: int = 0) -> dict[str, float]:
+    """The sidebar's live values a chart carries (its one-row dataset "now": ui.live.live_params)."""
+    return {k: float(v) for k, v in chart_frames(at)[index]["now"].iloc[0].items()}
+
+
 def assert_charts_clean(at: AppTest, max_rows: int = 5_000) -> None:
     """No exception; every chart present, without NaN/inf in numeric columns, and bounded."""
     assert not at.exception, [e.value for e in at.exception]

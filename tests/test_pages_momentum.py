@@ -5,7 +5,7 @@ import json
 import pytest
 
 from core import momentum
-from tests.apptest_helpers import assert_charts_clean, chart_frames, open_page
+from tests.apptest_helpers import assert_charts_clean, chart_frames, live_now, open_page
 
 DEFAULT_SPECTRUM = [0.1 + 0.1 * i for i in range(10)]
 
@@ -77,21 +77,23 @@ def test_live_controls_hide_with_their_sidebar_controls(page):
     names = {p["name"] for p in shown["params"] if "bind" in p} | {
         p["name"] for v in shown.get("vconcat", []) for p in v.get("params", []) if "bind" in p
     }
-    assert names == {"eta", "beta"}
+    assert names == {"lr", "mb"}  # the live η and β (ui.live_momentum.ETA, BETA)
 
 
 @pytest.mark.parametrize("page", ["trajectory", "momentum"])
-def test_sidebar_beta_moves_the_live_value_and_eta_only_reruns_keep_the_spec(page):
+def test_sidebar_eta_and_beta_move_the_live_values_and_keep_the_spec(page):
+    """The sidebar's η and β reach the chart as data (its one-row "now"): the spec stays byte for byte,
+    so Streamlit updates the chart in place, its live sliders included."""
     at = open_page(page, {"method": "heavy ball", "beta": "0.6"})
     spec0 = at.get("vega_lite_chart")[0].proto.spec
-    assert "toNumber(beta.beta) : 0.6" in spec0
+    assert live_now(at)["beta"] == 0.6
     at.number_input(key="beta").set_value(0.7).run()
-    assert "toNumber(beta.beta) : 0.7" in at.get("vega_lite_chart")[0].proto.spec
-    # A rerun that changes nothing η/β-related (the step shown, or the start) re-sends data only.
+    at.number_input(key="lr").set_value(1.25).run()
+    assert live_now(at)["beta"] == 0.7 and live_now(at)["eta"] == 1.25
+    assert at.get("vega_lite_chart")[0].proto.spec == spec0
     if page == "trajectory":
-        spec1 = at.get("vega_lite_chart")[0].proto.spec
         at.slider(key="ts").set_value(5).run()
-        assert at.get("vega_lite_chart")[0].proto.spec == spec1
+        assert at.get("vega_lite_chart")[0].proto.spec == spec0 and live_now(at)["ts"] == 5
 
 
 @pytest.mark.parametrize(
@@ -119,12 +121,13 @@ def test_live_trajectory_verdict_equals_the_servers(method, lr, beta, expected):
 
     theta0, angle = np.array([-2.0, 1.5]), math.radians(30)
     data = live_momentum.trajectory_frames(0.2, 1.0, angle, theta0, 100)
+    beta_top = None if beta is None else 0.99
     spec = dict(
         live_momentum.trajectory_spec(
-            method, False, False, float(data["consts"]["R"][0]), lr, 7.5, beta, True, True, ("trajectory", "coords")
+            method, False, False, float(data["consts"]["R"][0]), 7.5, beta_top, True, True, ("trajectory", "coords")
         )
     )
-    data["now"] = pd.DataFrame({"one": [1], "ts": [100]})
+    data["now"] = pd.DataFrame({"one": [1], "ts": [100], "eta": [lr], "beta": [beta or 0.0]})
     spec["datasets"] = {**spec.get("datasets", {}), **{k: v.to_dict(orient="records") for k, v in data.items()}}
     svg = vl_convert.vegalite_to_svg(spec)
     server = frames.trajectory_frames(0.2, 1.0, angle, theta0, lr, beta or 0.0, method, 100)
@@ -142,7 +145,8 @@ def test_every_live_spec_is_valid_vega_lite(monkeypatch, method, big):
     monkeypatch.setattr(live_momentum, "VALIDATE", True)
     has_beta = method != "gd"
     for views in [("trajectory", "coords"), ("coords",), ()]:
-        live_momentum._trajectory_spec.__wrapped__(method, big, True, 2.0, has_beta, True, has_beta, views, True)
+        beta_top = 0.99 if has_beta else None
+        live_momentum.trajectory_spec.__wrapped__(method, big, True, 2.0, 7.5, beta_top, True, has_beta, views, True)
     fixed = (2.3, 0.27) if method == "gd" else None
     for views in [("rate_map", "momentum_errors"), ("momentum_errors",), ()]:
-        live_momentum._momentum_spec.__wrapped__(method, big, False, fixed, has_beta, True, has_beta, views)
+        live_momentum.momentum_spec.__wrapped__(method, big, False, fixed, 7.5, beta_top, True, has_beta, views)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.apptest_helpers import assert_charts_clean, chart_frames, open_page, status_text
+from tests.apptest_helpers import assert_charts_clean, chart_frames, live_now, open_page, status_text
 from ui import live
 from ui.frames import eigenvalues_drawn
 
@@ -12,12 +12,12 @@ from ui.frames import eigenvalues_drawn
 def test_home_runs_with_live_example():
     at = open_page("home")
     assert_charts_clean(at)
-    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
-    assert spec["params"][0]["name"] == "hx" and spec["params"][0]["value"] == [{"hx": 0.5}]
-    assert "oscillating blow-up" in json.dumps(spec)  # the regime is worded in the browser too
+    spec = at.get("vega_lite_chart")[0].proto.spec
+    assert live_now(at)["hx"] == 0.5 and "0.5" not in spec  # the value travels as data, not in the spec
+    assert "oscillating blow-up" in spec  # the regime is worded in the browser too
     at.slider(key="hx").set_value(2.2).run()
     assert any("oscillating blow-up" in m.value for m in at.markdown)
-    assert json.loads(at.get("vega_lite_chart")[0].proto.spec)["params"][0]["value"] == [{"hx": 2.2}]
+    assert live_now(at)["hx"] == 2.2 and at.get("vega_lite_chart")[0].proto.spec == spec
 
 
 def test_home_condition_names_positive_eigenvalues():
@@ -35,26 +35,24 @@ def test_quadratic_defaults():
     # One live chart: read-out, decay, V, factors and loss share one η.
     assert len(chart_frames(at)) == 1
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
-    assert [p["name"] for p in spec["params"]] == ["eta", "lr"]
-    assert spec["params"][0]["value"] == [{"eta": 1.5}] and spec["params"][0]["bind"]["input"] == "range"
+    assert [p["name"] for p in spec["params"]] == ["eta", "eta_srv", "lr", "eta_push"]
+    assert "value" not in spec["params"][0] and spec["params"][2]["bind"]["input"] == "range"
+    assert live_now(at)["eta"] == 1.5
     titles = json.dumps(spec, ensure_ascii=False)
     for title in ("Every eigendirection", "Stability boundary", "Shrink factors", "Loss L(θₜ)", "Live read-out"):
         assert title in titles
 
 
 def test_live_chart_data_does_not_depend_on_eta():
-    """η-only sidebar changes re-send the same data: only the spec's start value moves."""
+    """η-only sidebar changes keep the spec byte for byte (Streamlit updates the chart in place) and
+    re-send the same data but for the one-row dataset "now"."""
     at = open_page("quadratic")
     before = chart_frames(at)[0]
-    spec_before = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    spec_before = at.get("vega_lite_chart")[0].proto.spec
     at.number_input(key="lr").set_value(2.5).run()
     after = chart_frames(at)[0]
-    spec_after = json.loads(at.get("vega_lite_chart")[0].proto.spec)
-    assert before.keys() == after.keys() and all(before[k].equals(after[k]) for k in before)
-    assert spec_after["params"][0]["value"] == [{"eta": 2.5}]
-    spec_before["params"][0].pop("value"), spec_after["params"][0].pop("value")
-    spec_before["params"][1].pop("expr"), spec_after["params"][1].pop("expr")
-    assert spec_before == spec_after
+    assert before.keys() == after.keys() and all(before[k].equals(after[k]) for k in before if k != "now")
+    assert live_now(at)["eta"] == 2.5 and at.get("vega_lite_chart")[0].proto.spec == spec_before
 
 
 def test_live_selection_value_is_validated():

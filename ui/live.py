@@ -75,6 +75,16 @@ def _named(name: str) -> alt.Chart:
     return alt.Chart(alt.Data(name=name))
 
 
+def _log_magnitude() -> dict:
+    """log10|θ̃ₜ,ᵢ| from a `lines` row. The decay and the loss views start with these same steps, which
+    Vega-Lite's optimiser then computes once for both (identical transforms on one source merge)."""
+    return {
+        "r": f"1 - {LR} * datum['λ']",
+        "la": _log10("abs(datum.r)"),
+        "lm": f"datum.z ? -{INF} : (datum.t == 0 ? 0 : datum.t * datum.la) + datum.log0",
+    }
+
+
 def _time_x(symlog: bool) -> alt.X:
     return alt.X("t:Q", title="step t", scale=alt.Scale(type="symlog" if symlog else "linear", nice=False))
 
@@ -125,22 +135,21 @@ def _decay(big: bool, symlog: bool, live_band: bool, width: int):
             ],
         )
     )
-    r = f"1 - {LR} * datum['λ']"
     # The chain is computed once for the line, its clip markers and their label (a shared layer's
     # transforms): it runs on every move of η.
     chain = {
-        "r": r,
-        "la": _log10("abs(datum.r)"),
-        "lm": f"datum.z ? -{INF} : (datum.t == 0 ? 0 : datum.t * datum.la) + datum.log0",
+        **_log_magnitude(),
         "sg": "datum.z ? 0 : datum.s0 * (datum.t % 2 == 1 && datum.r < 0 ? -1 : 1)",
-        **_exact("datum.lm", "datum.sg"),
         "|θ̃|": _clip_y("datum.lm"),
         "trend": "abs(datum.r) > 1 ? 'grows' : 'shrinks'",
         "clip": f"datum.lm < {-LOG_CLIP} ? 'below' : datum.lm > {LOG_CLIP} ? 'above' : 'in'",
     }
+    # A line's tooltip is its first point's (Vega draws a line as one path): it names the direction; the
+    # exact values are at the clip markers and in the CSV. No per-point text or aria label is computed:
+    # these run for every point on every move of η.
     line = (
         alt.Chart()
-        .mark_line(strokeWidth=4 if big else 2.2)
+        .mark_line(strokeWidth=4 if big else 2.2, aria=False)
         .encode(
             x=x,
             y=alt.Y("|θ̃|:Q", scale=y_scale, axis=axis),
@@ -152,8 +161,7 @@ def _decay(big: bool, symlog: bool, live_band: bool, width: int):
             tooltip=[
                 alt.Tooltip("direction:Q", title="direction i"),
                 alt.Tooltip("λ:Q", format=".6g", title="λᵢ"),
-                alt.Tooltip("t:Q", title="step t"),
-                alt.Tooltip("exact:N", title="θ̃ₜ,ᵢ (exact)"),
+                alt.Tooltip("trend:N", title="|θ̃ₜ,ᵢ|"),
             ],
         )
     )
@@ -166,6 +174,7 @@ def _decay(big: bool, symlog: bool, live_band: bool, width: int):
         .transform_filter("datum.k == 1")
         .transform_calculate(note=f"datum.clip == 'below' ? '< 1e-{LOG_CLIP:g}' : '> 1e+{LOG_CLIP:g}'")
     )
+    clipped = _calc(clipped, _exact("datum.lm", "datum.sg"))
     clip_mark = clipped.mark_point(shape="triangle-down", filled=True, size=150 if big else 70, color=DANGER).encode(
         x=x,
         y=alt.Y("|θ̃|:Q", scale=y_scale),
@@ -337,8 +346,7 @@ def _loss(big: bool, symlog: bool, live_loss: bool, width: int):
         src = _calc(
             _named("lines"),
             {
-                "r": f"1 - {LR} * datum['λ']",
-                "lm": (f"datum.z ? -{INF} : (datum.t == 0 ? 0 : datum.t * {_log10('abs(datum.r)')}) + datum.log0"),
+                **_log_magnitude(),
                 "term": _log10("0.5 * abs(datum['λ'])") + " + 2 * datum.lm",
                 "tp": f"datum['λ'] > 0 ? datum.term : -{INF}",
                 "tn": f"datum['λ'] < 0 ? datum.term : -{INF}",
@@ -492,6 +500,59 @@ def _readout(big: bool, shown: tuple[str, ...], complete: bool):
     )
 
 
+NOW = "now"  # the one-row dataset that carries the sidebar's live values (and nothing else that changes)
+
+
+def live_params(name: str, param: str, top: float | None, label: str, step: float | None = None) -> list[dict]:
+    """One live value (η, β, η·λ) as raw Vega-Lite parameters, appended to a spec's params. The spec never
+    contains the value: a sidebar change re-sends the dataset NOW (a few bytes) and Streamlit updates the
+    chart in place instead of re-embedding it.
+
+    - `{name}_srv`: the server's value, read from NOW;
+    - `param` (what every expression reads): follows `{name}_srv` whenever that changes, so the sidebar
+      moves the slider; bound to a range input on [0, top] (top None: no slider, an exercise hid it);
+    - `{name}_push`: when the slider leaves the server's value, writes it (with a time stamp: the same
+      value twice is still news) into the point selection `name`, which Streamlit returns on release.
+    Vega-Lite passes a variable parameter's `on` handlers through to Vega unchanged."""
+    srv = f"{name}_srv"
+    follow = {"name": param, "expr": srv, "on": [{"events": {"signal": srv}, "update": srv}]}
+    if top is not None:
+        follow["bind"] = {"input": "range", "min": 0, "max": top, "step": step or top / 500, "name": label}
+    fields = f"[{{type: 'E', field: '{name}'}}, {{type: 'E', field: 'at'}}]"
+    push = f"modify('{name}_store', {{unit: '', fields: {fields}, values: [{param}, now()]}}, true)"
+    on_move = [{"events": {"signal": param}, "update": f"{param} !== {srv} ? {push} : 0"}]
+    return [
+        {"name": srv, "expr": f"length(data('{NOW}')) ? data('{NOW}')[0]['{name}'] : 0"},
+        follow,
+        {"name": f"{name}_push", "value": 0, "on": on_move},
+    ]
+
+
+def live_selection(name: str) -> alt.Parameter:
+    """The point selection a live value is returned to Python through (see live_params)."""
+    return alt.selection_point(name=name, fields=[name, "at"], on="none", clear=False)
+
+
+def reads_now(chart):
+    """Make a view read NOW (a lookup whose result nobody uses): Vega-Lite emits a named dataset only for
+    the views that read it, and the live parameters need it to exist."""
+    return chart.transform_calculate(_one="1").transform_lookup(
+        lookup="_one", from_=alt.LookupData(data=alt.Data(name=NOW), key="one", fields=["one"]), as_=["_now"]
+    )
+
+
+def now_frame(**values: float | None) -> pd.DataFrame:
+    """NOW's one row: the sidebar's live values (None: not live on this page, sent as 0)."""
+    return pd.DataFrame({"one": [1], **{k: [0.0 if v is None else float(v)] for k, v in values.items()}})
+
+
+def with_params(chart, extra: list[dict], validate: bool = True) -> dict:
+    """The chart as a dict with raw parameters appended (Altair's schema has no `on` for a variable)."""
+    out = chart.to_dict(validate=validate)
+    out["params"] = [*out.get("params", []), *extra]
+    return out
+
+
 @functools.lru_cache(maxsize=128)
 def spec(
     big: bool,
@@ -501,16 +562,13 @@ def spec(
     views: tuple[str, ...],
     shown: tuple[str, ...],
     complete: bool,
-    eta: float,
     top: float,
     slider: bool,
 ) -> dict:
-    """The compound chart's Vega-Lite dict: the live η starts at `eta` on a slider over [0, top].
-    Built once per distinct arguments (Altair's validation costs ≈ 100 ms)."""
-    bind = {"bind": alt.binding_range(min=0, max=top, step=top / 500, name="η (live, drag me) ")} if slider else {}
-    selection = alt.selection_point(name="eta", fields=["eta"], value=[{"eta": eta}], on="none", clear=False, **bind)
-    lr = alt.param(name=LR, expr=f"isValid(eta.eta) ? eta.eta : {eta!r}")
-    rows = [_readout(big, shown, complete).add_params(selection)]
+    """The compound chart's Vega-Lite dict, the live η on a slider over [0, top] (see live_params). Built
+    once per distinct arguments (Altair's build and validation cost ≈ 0.1–0.3 s); η is not in it."""
+    selection = live_selection("eta")
+    rows = [reads_now(_readout(big, shown, complete)).add_params(selection)]
     if "decay" in views:
         rows.append(_decay(big, symlog, live_band, WIDE))
     pair = [v for v in ("stability_v", "factors") if v in views]
@@ -523,14 +581,13 @@ def spec(
     font = 18 if big else 13
     chart = (
         alt.vconcat(*rows, spacing=28)
-        .add_params(lr)
         .resolve_scale(color="independent", shape="independent", strokeDash="independent")
         .configure_axis(labelFontSize=font, titleFontSize=font + 1, grid=True)
         .configure_legend(labelFontSize=font, titleFontSize=font, symbolSize=220 if big else 90)
         .configure_title(fontSize=font + 2, anchor="start")
         .configure_text(fontSize=font)
     )
-    return chart.to_dict()
+    return with_params(chart, live_params("eta", LR, top if slider else None, "η (live, drag me) "))
 
 
 def eta_value(selection) -> float | None:
@@ -540,6 +597,14 @@ def eta_value(selection) -> float | None:
     except (KeyError, IndexError, TypeError, ValueError):
         return None
     return value if math.isfinite(value) and value >= 0 else None
+
+
+def stamp(selection, name: str):
+    """The time stamp a live value's selection carries (see live_params), or None."""
+    try:
+        return selection[name][0]["at"]
+    except (KeyError, IndexError, TypeError):
+        return None
 
 
 def show(
@@ -585,13 +650,12 @@ HOME_REGIME = (
 )
 
 
-@functools.lru_cache(maxsize=16)
-def home_spec(big: bool, eta: float, slider: bool) -> dict:
-    """θₜ = (1 − ηλ)ᵗ θ₀ for λ = θ₀ = 1, t = 0…20, with η (= ηλ) from a live slider over [0, 2.5];
-    the regime (core.quadratic.regimes) written above the line, both recomputed in the browser."""
-    bind = {"bind": alt.binding_range(min=0, max=2.5, step=0.05, name="η·λ (live, drag me) ")} if slider else {}
-    selection = alt.selection_point(name="hx", fields=["hx"], value=[{"hx": eta}], on="none", clear=False, **bind)
-    h = f"(isValid(hx.hx) ? hx.hx : {eta!r})"
+@functools.lru_cache(maxsize=4)
+def home_spec(big: bool, slider: bool) -> dict:
+    """θₜ = (1 − ηλ)ᵗ θ₀ for λ = θ₀ = 1, t = 0…20, with η (= ηλ) from a live slider over [0, 2.5] (see
+    live_params: the value travels in NOW as "hx"); the regime (core.quadratic.regimes) written above the
+    line, both recomputed in the browser."""
+    h = "h"  # the live η·λ
     y_scale = alt.Scale(domain=[-2.2, 2.2], clamp=True, nice=False)
     src = _calc(
         _named("theta"),
@@ -619,9 +683,9 @@ def home_spec(big: bool, eta: float, slider: bool) -> dict:
     )
     font = 18 if big else 13
     chart = (
-        alt.layer(zero, line, regime)
-        .add_params(selection)
+        alt.layer(zero, line, reads_now(regime))
+        .add_params(live_selection("hx"))
         .properties(width="container", height=int(260 * (1.25 if big else 1)))
         .configure_axis(labelFontSize=font, titleFontSize=font + 1, grid=True)
     )
-    return chart.to_dict()
+    return with_params(chart, live_params("hx", h, 2.5 if slider else None, "η·λ (live, drag me) ", step=0.05))

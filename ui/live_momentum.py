@@ -141,24 +141,17 @@ def _rho(p: str = "_") -> str:
     return f"datum.{p}d >= 0 ? abs(datum.{p}z1) : sqrt(datum.{p}b)"
 
 
-def _selections(eta: float, eta_top: float, beta: float | None, slider: bool, beta_slider: bool, big: bool):
-    """The live η (and β) as point selections bound to range inputs, and the parameters that read them."""
-    label = "η (live, drag me) "
-    bind = {"bind": alt.binding_range(min=0, max=eta_top, step=eta_top / 500, name=label)} if slider else {}
-    params = [alt.selection_point(name="eta", fields=["eta"], value=[{"eta": eta}], on="none", clear=False, **bind)]
-    exprs = [alt.param(name=ETA, expr=f"isValid(eta.eta) ? toNumber(eta.eta) : {eta!r}")]
-    if beta is not None:
-        top = max(0.99, beta)
-        name = "β (live, drag me) "
-        bind = {"bind": alt.binding_range(min=0, max=top, step=top / 500, name=name)} if beta_slider else {}
-        # Vega lists the bindings in reverse: β first here puts the η slider above the β slider.
-        params.insert(
-            0, alt.selection_point(name="beta", fields=["beta"], value=[{"beta": beta}], on="none", clear=False, **bind)
-        )
-        exprs.append(alt.param(name=BETA, expr=f"isValid(beta.beta) ? toNumber(beta.beta) : {beta!r}"))
+def _selections(eta_top: float, beta_top: float | None, slider: bool, beta_slider: bool):
+    """The live η (and β): the point selections they return to Python through, and the raw parameters
+    every expression reads (ui.live.live_params; the values travel in the dataset "now")."""
+    selections = [live.live_selection("eta")]
+    raw = live.live_params("eta", ETA, eta_top if slider else None, "η (live, drag me) ")
+    if beta_top is not None:
+        selections.append(live.live_selection("beta"))
+        raw += live.live_params("beta", BETA, beta_top if beta_slider else None, "β (live, drag me) ")
     else:
-        exprs.append(alt.param(name=BETA, expr="0"))
-    return params, exprs
+        raw.append({"name": BETA, "expr": "0"})
+    return selections, raw
 
 
 def _shared(source: alt.Chart, *children: alt.Chart) -> alt.LayerChart:
@@ -446,68 +439,29 @@ def _trajectory_readout(method: str, big: bool, beta_live: bool, show_status: bo
     return _readout(lines, src, big, "Live read-out (η, β from the sliders below)")
 
 
-def _patched(spec: dict, eta: float, eta_top: float, beta: float | None) -> dict:
-    """The spec with the live values (and the η slider's range) set: a new top level and new parameter
-    dicts, the rest shared with the cache (never edited). Altair builds the structure once (seconds for
-    these specs); a sidebar η or β then costs a dict copy."""
-    values = {"eta": eta, "beta": beta}
-    params = []
-    for param in spec["params"]:
-        name = param["name"]
-        if name in values and values[name] is not None:
-            param = {**param, "value": [{name: values[name]}]}
-            if "bind" in param:
-                top = eta_top if name == "eta" else max(0.99, float(beta))
-                param["bind"] = {**param["bind"], "max": top, "step": top / 500}
-        elif name == ETA:
-            param = {**param, "expr": f"isValid(eta.eta) ? toNumber(eta.eta) : {eta!r}"}
-        elif name == BETA and beta is not None:
-            param = {**param, "expr": f"isValid(beta.beta) ? toNumber(beta.beta) : {beta!r}"}
-        params.append(param)
-    return {**spec, "params": params}
-
-
+@functools.lru_cache(maxsize=64)
 def trajectory_spec(
     method: str,
     big: bool,
     symlog: bool,
     radius: float,
-    eta: float,
     eta_top: float,
-    beta: float | None,
+    beta_top: float | None,
     slider: bool,
     beta_slider: bool,
     views: tuple[str, ...],
     show_status: bool = True,
 ) -> dict:
-    """The trajectory page's compound chart at these live values (see _trajectory_spec)."""
-    cached = _trajectory_spec(method, big, symlog, radius, beta is not None, slider, beta_slider, views, show_status)
-    return _patched(cached, eta, eta_top, beta)
-
-
-@functools.lru_cache(maxsize=64)
-def _trajectory_spec(
-    method: str,
-    big: bool,
-    symlog: bool,
-    radius: float,
-    has_beta: bool,
-    slider: bool,
-    beta_slider: bool,
-    views: tuple[str, ...],
-    show_status: bool,
-) -> dict:
     """The trajectory page's compound chart: read-out, the plane and the eigen-coordinates, all from the
-    live η (and β). Built once per distinct structure; values are patched in, datasets travel apart."""
-    beta = 0.5 if has_beta else None
-    params, exprs = _selections(1.0, 1.0, beta, slider, beta_slider, big)
-    rows = [_trajectory_readout(method, big, beta is not None, show_status).add_params(*params)]
+    live η (and β; beta_top None: no β). Built once per distinct structure; η and β are not in it."""
+    selections, raw = _selections(eta_top, beta_top, slider, beta_slider)
+    rows = [_trajectory_readout(method, big, beta_top is not None, show_status).add_params(*selections)]
     if "trajectory" in views:
         rows.append(_plane(method, big, radius))
     if "coords" in views:
         rows.append(_coords(method, big, symlog))
-    chart = alt.vconcat(*rows, spacing=24).add_params(*exprs).resolve_scale(color="independent")
-    return _configure(chart, big).to_dict(validate=VALIDATE)
+    chart = alt.vconcat(*rows, spacing=24).resolve_scale(color="independent")
+    return live.with_params(_configure(chart, big), raw, validate=VALIDATE)
 
 
 def beta_value(selection) -> float | None:
@@ -712,72 +666,57 @@ def _momentum_readout(big: bool, beta_live: bool) -> alt.Chart:
     return _readout({"line1": " + '   ·   ' + ".join(parts)}, src, big, "Live read-out (η, β from the sliders below)")
 
 
+@functools.lru_cache(maxsize=64)
 def momentum_spec(
     method: str,
     big: bool,
     symlog: bool,
     fixed: tuple[float, float] | None,
-    eta: float,
     eta_top: float,
-    beta: float | None,
-    slider: bool,
-    beta_slider: bool,
-    views: tuple[str, ...],
-) -> dict:
-    """The momentum page's compound chart at these live values (see _momentum_spec)."""
-    cached = _momentum_spec(method, big, symlog, fixed, beta is not None, slider, beta_slider, views)
-    return _patched(cached, eta, eta_top, beta)
-
-
-@functools.lru_cache(maxsize=64)
-def _momentum_spec(
-    method: str,
-    big: bool,
-    symlog: bool,
-    fixed: tuple[float, float] | None,
-    has_beta: bool,
+    beta_top: float | None,
     slider: bool,
     beta_slider: bool,
     views: tuple[str, ...],
 ) -> dict:
     """The momentum page's compound chart: read-out, the rate map with your spectrum at (ηλᵢ, β) and the
-    per-direction errors, all from the live η (and β). fixed: Polyak's (η*, β*) when GD is chosen.
-    Built once per distinct structure; values are patched in, datasets travel apart."""
-    beta = 0.5 if has_beta else None
-    params, exprs = _selections(1.0, 1.0, beta, slider, beta_slider, big)
+    per-direction errors, all from the live η (and β; beta_top None: no β). fixed: Polyak's (η*, β*) when
+    GD is chosen. Built once per distinct structure; η and β are not in it."""
+    selections, raw = _selections(eta_top, beta_top, slider, beta_slider)
     map_method = method if method != "gd" else "heavy_ball"
-    rows = [_momentum_readout(big, beta is not None).add_params(*params)]
+    rows = [live.reads_now(_momentum_readout(big, beta_top is not None)).add_params(*selections)]
     if "rate_map" in views:
         rows.append(_rate_map(map_method, big))
     if "momentum_errors" in views:
         label = frames.METHOD_LABELS[map_method]
         rows.append(_errors(method, label, fixed, big, symlog))
-    chart = (
-        alt.vconcat(*rows, spacing=24)
-        .add_params(*exprs)
-        .resolve_scale(color="independent", shape="independent", strokeDash="independent")
+    chart = alt.vconcat(*rows, spacing=24).resolve_scale(
+        color="independent", shape="independent", strokeDash="independent"
     )
-    return _configure(chart, big).to_dict(validate=VALIDATE)
+    return live.with_params(_configure(chart, big), raw, validate=VALIDATE)
 
 
 def sync_from_live(key: str, state_key: str, eigenvalues, method: str, synced_key: str | None = None) -> None:
-    """on_select of a live chart: the released η (and β) become the sidebar's, and so the URL's and the
-    metrics'. state_key holds {"shown": (η, β) on screen, …}; synced_key, if given, is set to True."""
+    """on_select of a live chart: the released η or β becomes the sidebar's, and so the URL's and the
+    metrics'. The selection also carries the other slider's last release, possibly older than a sidebar
+    change since: only a value with a new time stamp is taken (state_key keeps the stamps seen).
+    synced_key, if given, is set to True."""
     selection = st.session_state[key].selection
     state = st.session_state.get(state_key)
     if state is None:
         return
+    seen = dict(state.get("seen", {}))
     lr_now, beta_now = state["shown"]
-    if beta_now is not None:
-        b = beta_value(selection)
-        if b is not None:
-            beta_now = b
-            st.session_state["beta"] = b
-    value = live.eta_value(selection)
-    if value is not None:
+    b, at = beta_value(selection), live.stamp(selection, "beta")
+    if beta_now is not None and b is not None and seen.get("beta") != at:
+        seen["beta"] = at
+        beta_now = b
+        st.session_state["beta"] = b
+    value, at = live.eta_value(selection), live.stamp(selection, "eta")
+    if value is not None and seen.get("eta") != at:
+        seen["eta"] = at
         lr_now = min(value, sidebar.LR_MAX)
         edge_now = momentum.max_stable_lr(eigenvalues, beta_now or 0.0, method)  # the unit of "η/η_max"
         sidebar.set_lr(lr_now, edge_now if math.isfinite(edge_now) else 1.0)
-    st.session_state[state_key] = {**state, "shown": (lr_now, beta_now)}
+    st.session_state[state_key] = {**state, "shown": (lr_now, beta_now), "seen": seen}
     if synced_key is not None:
         st.session_state[synced_key] = True

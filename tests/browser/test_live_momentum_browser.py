@@ -15,7 +15,7 @@ from ui.live_momentum import METHOD_CODE, closed_form
 
 
 def live_input(name: str) -> str:
-    return f"{LIVE} .vega-bindings input[name={'eta_eta' if name == 'η' else 'beta_beta'}]"
+    return f"{LIVE} .vega-bindings input[name={'lr' if name == 'η' else 'mb'}]"
 
 
 def move(pg, name: str, value: float, release: bool = True) -> float:
@@ -96,6 +96,12 @@ def test_release_sets_sidebar_url_and_metrics(page, server, path):
     wait_idle(page)
     wait_readout(page, "η = 0.7")
     assert float(page.eval_on_selector(live_input("η"), "e => e.value")) == pytest.approx(0.7, abs=0.02)
+    # A β released now carries the η slider's older release along: the sidebar's η (0.7) must stay.
+    beta = move(page, "β", 0.3)
+    page.wait_for_function("(b) => location.search.includes('beta=' + b)", arg=f"{beta:.6g}", timeout=15_000)
+    wait_idle(page)
+    assert page.get_by_label("η (exact)").input_value() == "0.7"
+    assert "lr=0.7" in page.url
 
 
 @pytest.mark.parametrize("eta,beta", [(0.37, 0.5), (1.8, 0.9), (3.5, 0.8), (2.0, 0.0)])

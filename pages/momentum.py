@@ -15,9 +15,9 @@ ensure_app_router()
 LIVE_STATE = "_live_mom"  # {"top": the η slider's range, "at": what fixed it, "shown": (η, β), "seen": stamps}
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def _live_frames(eigenvalues, theta0, steps):
-    return live_momentum.momentum_frames(eigenvalues, theta0, steps)
+    return live.tables(live_momentum.momentum_frames(eigenvalues, theta0, steps))
 
 
 def _errors_at_sidebar(eigenvalues, lr, beta, theta0, steps, method, best):

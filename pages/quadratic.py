@@ -16,9 +16,9 @@ from ui.style import presenting
 ensure_app_router()
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def _live_frames(eigenvalues, theta0, steps, eps, top):
-    return frames.live_frames(eigenvalues, theta0, steps, eps, top)
+    return live.tables(frames.live_frames(eigenvalues, theta0, steps, eps, top))
 
 
 def _sync_from_live(key: str, unit: float) -> None:

@@ -137,8 +137,12 @@ def compact(frame: pd.DataFrame) -> pd.DataFrame:
 
 def chart_csv(datasets: dict[str, pd.DataFrame]) -> str:
     """All of a chart's datasets as one CSV, with a `dataset` column naming each part."""
-    parts = [frame.assign(dataset=name) for name, frame in datasets.items() if len(frame)]
+    parts = [_frame(frame).assign(dataset=name) for name, frame in datasets.items() if len(frame)]
     return pd.concat(parts, ignore_index=True).to_csv(index=False) if parts else ""
+
+
+def _frame(data) -> pd.DataFrame:
+    return data if isinstance(data, pd.DataFrame) else data.to_pandas()  # a pyarrow Table (ui.live.tables)
 
 
 def chart_svg(full_spec: dict) -> str:
@@ -147,7 +151,11 @@ def chart_svg(full_spec: dict) -> str:
 
     spec_ = dict(full_spec)
     spec_["datasets"] = {
-        name: (data.to_dict(orient="records") if isinstance(data, pd.DataFrame) else data)
+        name: (
+            _frame(data).to_dict(orient="records")
+            if hasattr(data, "num_rows") or isinstance(data, pd.DataFrame)
+            else data
+        )
         for name, data in spec_.get("datasets", {}).items()
     }
     if spec_.get("width") == "container":

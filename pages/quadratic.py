@@ -87,7 +87,7 @@ else:
         icon=":material/check_circle:",
     )
 
-symlog = steps > 200  # a log-like time axis keeps the first steps visible when T is large
+symlog = steps > frames.SYMLOG_STEPS  # a log-like time axis keeps the first steps visible when T is large
 n = eigenvalues.size
 views = live.visible_views()
 if views:

@@ -41,7 +41,9 @@ def typed(eigs: str, **query) -> dict[str, str]:
 
 
 def decay_lines(at):
-    return chart_frames(at)[0]["lines"]
+    """The directions the decay view draws: vertices on a linear time axis, sampled steps on a symlog one."""
+    frames = chart_frames(at)[0]
+    return frames["verts"] if "verts" in frames else frames["lines"]
 
 
 # ---------------------------------------------------------------- quadratic explorer

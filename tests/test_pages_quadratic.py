@@ -127,3 +127,40 @@ def test_extremes_render_without_nan_and_bounded(query):
     assert status_text(at)
     if "n" in query:
         assert at.number_input(key="n").value == int(query["n"])  # the URL value really applied
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_decay_vertices_draw_the_integer_polyline_exactly(seed):
+    """The live decay view draws each direction from six vertices (ui.live, ui.frames.live_frames): t = 0,
+    T and ⌊t*⌋, ⌊t*⌋ + 1 around each crossing t* of the ±30 clip. Interpolating them, as the line does,
+    gives core's clamped log10|θ̃ₜ,ᵢ| at every integer step, for growth, decay, ηλ = 1 and 2, and starts
+    beyond the clip. (The expressions are the browser's, mirrored; tests/browser runs the real ones.)"""
+    import numpy as np
+
+    from core import quadratic as q
+    from ui.frames import LOG_CLIP
+
+    rng = np.random.default_rng(seed)
+    T = 100
+    lam = np.concatenate([rng.uniform(0.01, 3.0, 20), [1.0, 2.0, 0.0]])
+    theta0 = np.concatenate([10.0 ** rng.uniform(-40, 40, 20), [1.0, 1.0, 1.0]])
+    t = np.arange(T + 1)
+    for eta in (0.3, 1.0, 1.9, rng.uniform(0, 5)):
+        exact = np.clip(q.log_magnitudes(lam, eta, theta0, t)[0], -LOG_CLIP, LOG_CLIP)
+        for i in range(lam.size):
+            log0 = np.log10(abs(theta0[i]))
+            with np.errstate(divide="ignore"):
+                la = np.log10(abs(1 - eta * lam[i]))
+            ts = [
+                0.0 if la == -np.inf else (np.inf if la == 0 else (edge - log0) / la)
+                for edge in (-LOG_CLIP, -LOG_CLIP, LOG_CLIP, LOG_CLIP)
+            ]
+            vt = [0, T] + [
+                min(max((np.floor(s) if np.isfinite(s) else T) + k % 2, 0), T)
+                for k, s in zip(range(2, 6), ts, strict=True)
+            ]
+            vt = np.array(sorted(vt), dtype=float)
+            with np.errstate(invalid="ignore"):
+                lm = np.where(vt == 0, 0.0, vt * la) + log0
+            drawn = np.interp(t, vt, np.clip(lm, -LOG_CLIP, LOG_CLIP))
+            np.testing.assert_allclose(drawn, exact[:, i], atol=1e-9, err_msg=f"η={eta}, λ={lam[i]}")

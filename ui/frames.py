@@ -297,6 +297,8 @@ METHOD_LABELS = {"gd": "gradient descent", "heavy_ball": "heavy ball", "nesterov
 # ---- the quadratic page's live charts (η recomputed in the browser) ------------------------
 
 LIVE_ALL = 20  # up to this n every direction is a line, so the browser can sum the loss exactly
+SYMLOG_STEPS = 200  # above this T the time axis is symlog (the first steps stay visible)
+VERTICES = 6  # per direction: t = 0, T, and both sides of each clip edge (see live_frames)
 LIVE_DIRS = 1_000  # up to this n the browser aggregates the verdict (and the band) over every direction
 BLOWUP_LOG10 = math.log10(q.BLOWUP_FACTOR)
 
@@ -306,7 +308,9 @@ def live_frames(eigenvalues, theta0, steps, eps, eta_top) -> dict[str, pd.DataFr
     (≤ 4,500 rows in all, with the server's band and loss):
 
     lines: the sampled steps × the representative directions (≤ 20 × 150), with log10|θ̃₀,ᵢ| and
-      its sign, from which the browser computes log10|θ̃ₜ,ᵢ| = t·log10|1 − ηλᵢ| + log10|θ̃₀,ᵢ|;
+      its sign, from which the browser computes log10|θ̃ₜ,ᵢ| = t·log10|1 − ηλᵢ| + log10|θ̃₀,ᵢ|: for
+      the loss (n ≤ LIVE_ALL) and for the decay on a symlog time axis (T > SYMLOG_STEPS);
+    verts: the same directions' six vertices each, for the decay on a linear time axis;
     dirs: the directions (kind 0: i, λ, excited, log10|θ̃₀,ᵢ|), the sampled steps (kind 1) and one
       row of constants (kind 2: η_max, ε). For n ≤ LIVE_DIRS every direction: the verdict, the rate
       and the band aggregate over them exactly; above, only the extremes of λ ≠ 0 (the rate is
@@ -323,6 +327,20 @@ def live_frames(eigenvalues, theta0, steps, eps, eta_top) -> dict[str, pd.DataFr
     with np.errstate(divide="ignore"):
         log0 = np.where(excited, np.log10(np.abs(np.where(excited, theta0, 1.0))), 0.0)
     n_t, n_r = t.size, reps.size
+    # On a linear time axis each |θ̃ₜ,ᵢ| is a straight line on the log axis until it meets a clip edge:
+    # six vertices per direction draw the polyline through every integer step exactly (t = 0, T, and
+    # ⌊t*⌋, ⌊t*⌋ + 1 around each crossing t* of ±LOG_CLIP, found in the browser for the live η).
+    verts = pd.DataFrame(
+        {
+            "k": np.tile(np.arange(VERTICES), n_r).astype(np.int8),
+            "direction": np.repeat(reps + 1, VERTICES).astype(np.int32),
+            "λ": np.repeat(lam[reps], VERTICES),
+            "log0": np.repeat(log0[reps], VERTICES),
+            "s0": np.repeat(np.sign(theta0[reps]), VERTICES).astype(np.int8),
+            "z": np.repeat(~excited[reps], VERTICES).astype(np.int8),
+            "T": np.full(n_r * VERTICES, int(t[-1]), dtype=np.int32),
+        }
+    )
     lines = pd.DataFrame(
         {
             "t": np.repeat(t, n_r).astype(np.int32),
@@ -373,7 +391,9 @@ def live_frames(eigenvalues, theta0, steps, eps, eta_top) -> dict[str, pd.DataFr
         or [{"η": 0.0, "label": "none", "value": ""}]
     )
     out = {
-        "lines": lines,
+        # lines: the loss (summed in the browser for n ≤ LIVE_ALL) and, on a symlog axis, the decay.
+        **({"lines": lines} if lam.size <= LIVE_ALL or steps > SYMLOG_STEPS else {}),
+        **({"verts": verts} if steps <= SYMLOG_STEPS else {}),
         "dirs": dirs,
         "vgrid": pd.DataFrame({"k": [0, 1, 2], "lo": lo, "hi": hi}),
         "flines": flines,

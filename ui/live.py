@@ -138,7 +138,27 @@ def _decay(big: bool, symlog: bool, live_band: bool, width: int):
     )
     # The chain is computed once for the line, its clip markers and their label (a shared layer's
     # transforms): it runs on every move of η.
+    # On a linear time axis the lines come from six vertices per direction (ui.frames.live_frames):
+    # t = 0, T, and ⌊t*⌋, ⌊t*⌋ + 1 around the crossing t* of each clip edge (k = 2, 3: −30; 4, 5: +30).
+    vertex_t = (
+        "datum.k == 0 ? 0 : datum.k == 1 ? datum.T : clamp((isFinite(datum.ts) ? floor(datum.ts) : datum.T)"
+        " + (datum.k % 2), 0, datum.T)"
+    )
+    first = (
+        {}
+        if symlog
+        else {
+            "r": f"1 - {LR} * datum['λ']",
+            "la": _log10("abs(datum.r)"),
+            "ts": (
+                f"datum.la == -{INF} ? 0 : (datum.la == 0 ? {INF} : "
+                f"((datum.k < 4 ? {-LOG_CLIP} : {LOG_CLIP}) - datum.log0) / datum.la)"
+            ),
+            "t": vertex_t,
+        }
+    )
     chain = {
+        **first,
         **_log_magnitude(),
         "sg": "datum.z ? 0 : datum.s0 * (datum.t % 2 == 1 && datum.r < 0 ? -1 : 1)",
         "|θ̃|": _clip_y("datum.lm"),
@@ -192,7 +212,7 @@ def _decay(big: bool, symlog: bool, live_band: bool, width: int):
         .mark_text(align="left", dx=8, dy=-8, color=DANGER, fontWeight="bold")
         .encode(x=x, y=alt.Y("|θ̃|:Q", scale=y_scale), text="note:N")
     )
-    lines = _calc(alt.layer(line, clip_mark, clip_text, data=alt.Data(name="lines")), chain)
+    lines = _calc(alt.layer(line, clip_mark, clip_text, data=alt.Data(name="lines" if symlog else "verts")), chain)
     return alt.layer(band, lines).properties(width=width, height=300, title="Every eigendirection: |θ̃ₜ,ᵢ| against t")
 
 

@@ -124,17 +124,10 @@ def _decay(big: bool, symlog: bool, live_band: bool, width: int):
         )
     band = (
         band_src.transform_calculate(lowest=_clip_y("datum.lo"), highest=_clip_y("datum.hi"))
-        .mark_area(opacity=0.18, color=NEUTRAL)
-        .encode(
-            x=x,
-            y=alt.Y("lowest:Q", scale=y_scale, axis=axis),
-            y2="highest:Q",
-            tooltip=[
-                alt.Tooltip("t:Q", title="step"),
-                alt.Tooltip("lowest:Q", format=".3e"),
-                alt.Tooltip("highest:Q", format=".3e"),
-            ],
-        )
+        # An area is one path: its tooltip would always show the first step's values, so it has none
+        # (and no per-point aria label, computed on every move of η).
+        .mark_area(opacity=0.18, color=NEUTRAL, aria=False)
+        .encode(x=x, y=alt.Y("lowest:Q", scale=y_scale, axis=axis), y2="highest:Q")
     )
     # The chain is computed once for the line, its clip markers and their label (a shared layer's
     # transforms): it runs on every move of η.
@@ -401,7 +394,12 @@ def _loss(big: bool, symlog: bool, live_loss: bool, width: int):
         src = _named("loss").transform_filter(MATCH)
     line = (
         alt.Chart()
-        .mark_line(strokeWidth=4 if big else 2.5, color=OKABE_ITO[0], point=alt.OverlayMarkDef(size=60 if big else 25))
+        .mark_line(
+            strokeWidth=4 if big else 2.5,
+            color=OKABE_ITO[0],
+            aria=False,  # the points carry the tooltips; no aria label per point on every move
+            point=alt.OverlayMarkDef(size=60 if big else 25, aria=False),
+        )
         .encode(
             x=_time_x(symlog),
             y=y,

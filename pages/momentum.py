@@ -95,8 +95,7 @@ now = (lr, beta if method != "gd" else None)
 spec_key = (float(eigenvalues.max()), method)  # what fixes the η slider's range besides η and β
 edge = momentum.max_stable_lr(eigenvalues, beta, method)
 if state is None or state.get("at") != spec_key or lr > state["top"]:
-    top = min(max(2.5 * edge if math.isfinite(edge) else 2.5 * max(lr, 1e-12), 1.05 * lr), frames.ETA_CEILING)
-    state = {"top": top, "at": spec_key, "seen": {} if state is None else state.get("seen", {})}
+    state = {"top": frames.live_top(edge, lr), "at": spec_key, "seen": {} if state is None else state.get("seen", {})}
 st.session_state[LIVE_STATE] = state = {**state, "shown": now}
 eta_top = state["top"]
 views = tuple(v for v in ("rate_map", "momentum_errors") if controls.visible(v))

@@ -94,7 +94,7 @@ if views:
     st.subheader("Drag η: every picture and the read-out follow in your browser")
     # η is not in the spec: the sidebar's η travels in the dataset "now" (ui.live.live_params), so a
     # sidebar change updates the chart in place, live slider included.
-    top = frames.scrubber_range(eigenvalues, lr)["bind"]["max"]
+    top = frames.live_top(eta_max, lr)
     live_band = frames.uniform_start(theta0)
     live_loss = n <= frames.LIVE_ALL
     complete = n <= frames.LIVE_DIRS

@@ -107,8 +107,7 @@ state = st.session_state.get(LIVE_STATE)
 now = (lr, beta if method != "gd" else None)
 spec_key = (l1, l2, method)  # what fixes the η slider's range besides η and β
 if state is None or state.get("at") != spec_key or lr > state["top"]:
-    top = min(max(2.5 * edge if math.isfinite(edge) else 2.5 * max(lr, 1e-12), 1.05 * lr), frames.ETA_CEILING)
-    state = {"top": top, "at": spec_key, "seen": {} if state is None else state.get("seen", {})}
+    state = {"top": frames.live_top(edge, lr), "at": spec_key, "seen": {} if state is None else state.get("seen", {})}
 st.session_state[LIVE_STATE] = state = {**state, "shown": now}
 eta_top = state["top"]
 live_frames = _live_frames(l1, l2, angle, x0, y0, steps)

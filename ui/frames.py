@@ -105,11 +105,10 @@ def loss_frame(eigenvalues, lr, theta0, steps) -> pd.DataFrame:
 ETA_CEILING = 1e308
 
 
-def scrubber_range(eigenvalues, lr) -> dict:
-    """The in-chart η slider: from 0 to 2.5 η_max (or past the sidebar's η), 500 steps."""
-    eta_max = q.max_stable_lr(eigenvalues)
-    top = min(max(2.5 * eta_max if math.isfinite(eta_max) else 2.5 * max(lr, 1e-12), 1.05 * lr), ETA_CEILING)
-    return {"value": float(lr), "bind": {"max": float(top), "step": float(top) / 500}}
+def live_top(edge: float, lr: float) -> float:
+    """The live η slider's range [0, top]: 2.5 × the method's edge η_max (or past the sidebar's η)."""
+    top = 2.5 * edge if math.isfinite(edge) else 2.5 * max(lr, 1e-12)
+    return float(min(max(top, 1.05 * lr), ETA_CEILING))
 
 
 def one_direction_frame(lr: float, lam: float = 1.0, steps: int = 20) -> pd.DataFrame:

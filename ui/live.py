@@ -1,7 +1,7 @@
 """Live η: the quadratic page's pictures as one compound Vega-Lite chart, recomputed in the browser.
 
 The server sends, once per spectrum, data that does not depend on η (ui.frames.live_frames). One
-point selection `eta`, bound to a range input, drives every view through Vega expressions:
+parameter `lr`, bound to a range input, drives every view through Vega expressions:
 
     log10|θ̃ₜ,ᵢ| = t·log10|1 − ηλᵢ| + log10|θ̃₀,ᵢ|     (theory.md §2; core.quadratic.log_magnitudes)
 
@@ -11,9 +11,10 @@ steps_to_tolerance). Where the browser cannot be exact at a size (the loss for n
 band for a start with unequal |θ̃₀,ᵢ|), the server computes that picture at the released η and the
 browser shows it only while the live η equals that η.
 
-When the slider is released, Streamlit's `on_select` returns η: `sync` sets the sidebar's η (and so
-the URL `lr`, the metrics and exports). The spec keeps the η it was built with across those reruns
-(a spec that changes is re-embedded, a visible redraw); only a sidebar change of η writes a new one.
+η is never in the spec (live_params): the sidebar's η arrives in the one-row dataset NOW and `lr`
+follows it, so a sidebar change updates the chart in place (a changed spec would be re-embedded: a
+visible redraw, ≈ 0.1–0.5 s). When the slider rests, the point selection `eta` carries its value to
+Streamlit's `on_select`, which sets the sidebar's η (and so the URL `lr`, the metrics and exports).
 """
 
 from __future__ import annotations

@@ -153,5 +153,5 @@ def test_hide_removes_exactly_the_named_controls_and_elements():
 
 def test_share_link_lists_the_state():
     at = open_page("quadratic", {"lr": "0.3"})
-    links = [t.value for t in at.text_input if t.label.startswith("Link")]
-    assert len(links) == 1 and "lr=0.3" in links[0], links
+    links = [m.value for m in at.markdown if m.value.startswith("`") and "lr=" in m.value]
+    assert len(links) == 1 and "lr=0.3" in links[0] and not at.text_input, links

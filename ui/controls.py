@@ -177,9 +177,12 @@ def share_link() -> None:
     base = st.context.url or ""
     query = urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
     with st.sidebar.expander("Copy link to this view", icon=":material/link:"):
-        # A text box, not st.code: st.code loads Streamlit's syntax highlighter, ≈ 0.4 s of a new
-        # visitor's main thread on every page (measured in Chromium), for a URL.
-        st.text_input("Link (select all, copy)", f"{base}?{query}" if query else base)
+        # Inline code, not st.code: st.code loads Streamlit's syntax highlighter, ≈ 0.4 s of a new
+        # visitor's main thread on every page (measured in Chromium), for a URL. Not a text box either:
+        # a widget's value would be part of the view (and typing in it would rerun). The query is
+        # percent-encoded; a backtick in the base would end the code span, so it is encoded too.
+        link = (f"{base}?{query}" if query else base).replace("`", "%60")
+        st.markdown(f"`{link}`")
         st.caption("Add `hide=key1,key2` to hide controls or answers (an exercise), `present=1` for a projector.")
 
 

@@ -134,7 +134,6 @@ def path_view() -> None:
         method,
         presenting(),
         steps > 200,
-        float(data["radius"]),
         eta_top,
         max(0.99, beta) if method != "gd" else None,
         controls.visible("lr") and controls.visible("live"),

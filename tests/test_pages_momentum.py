@@ -94,6 +94,9 @@ def test_sidebar_eta_and_beta_move_the_live_values_and_keep_the_spec(page):
     if page == "trajectory":
         at.slider(key="ts").set_value(5).run()
         assert at.get("vega_lite_chart")[0].proto.spec == spec0 and live_now(at)["ts"] == 5
+        # A new start angle moves the view's radius: data, not the spec.
+        at.slider(key="phi").set_value(75).run()
+        assert at.get("vega_lite_chart")[0].proto.spec == spec0
 
 
 @pytest.mark.parametrize(
@@ -123,9 +126,7 @@ def test_live_trajectory_verdict_equals_the_servers(method, lr, beta, expected):
     data = live_momentum.trajectory_frames(0.2, 1.0, angle, theta0, 100)
     beta_top = None if beta is None else 0.99
     spec = dict(
-        live_momentum.trajectory_spec(
-            method, False, False, float(data["consts"]["R"][0]), 7.5, beta_top, True, True, ("trajectory", "coords")
-        )
+        live_momentum.trajectory_spec(method, False, False, 7.5, beta_top, True, True, ("trajectory", "coords"))
     )
     data["now"] = pd.DataFrame({"one": [1], "ts": [100], "eta": [lr], "beta": [beta or 0.0]})
     spec["datasets"] = {**spec.get("datasets", {}), **{k: v.to_dict(orient="records") for k, v in data.items()}}
@@ -145,8 +146,7 @@ def test_every_live_spec_is_valid_vega_lite(monkeypatch, method, big):
     monkeypatch.setattr(live_momentum, "VALIDATE", True)
     has_beta = method != "gd"
     for views in [("trajectory", "coords"), ("coords",), ()]:
-        beta_top = 0.99 if has_beta else None
-        live_momentum.trajectory_spec.__wrapped__(method, big, True, 2.0, 7.5, beta_top, True, has_beta, views, True)
+        live_momentum._trajectory_spec.__wrapped__(method, big, True, has_beta, True, has_beta, views, True)
     fixed = (2.3, 0.27) if method == "gd" else None
     for views in [("rate_map", "momentum_errors"), ("momentum_errors",), ()]:
-        live_momentum.momentum_spec.__wrapped__(method, big, False, fixed, 7.5, beta_top, True, has_beta, views)
+        live_momentum._momentum_spec.__wrapped__(method, big, False, fixed, has_beta, True, has_beta, views)

@@ -35,6 +35,7 @@ from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, RATE_MAP_DB, RA
 from ui.live import INF, _exact, _log10, _named
 
 ETA, BETA = "lr", "mb"  # the live η and β in every expression (parameters that read the selections)
+PLANE_R = "plane_r"  # the trajectory plane's half-width, read from the data
 METHOD_CODE = {"gd": 0, "heavy_ball": 1, "nesterov": 2}
 # Altair's schema validation of these long specs costs seconds on a first visit; tests validate every
 # variant (tests/test_pages_momentum.py sets this True), the server skips it.
@@ -326,9 +327,9 @@ def _path_source(method: str) -> alt.Chart:
     return src.transform_calculate(L="datum.Lx")
 
 
-def _plane(method: str, big: bool, radius: float) -> alt.Chart:
+def _plane(method: str, big: bool) -> alt.Chart:
     side = 520 if big else 440
-    domain = [-float(radius), float(radius)]
+    domain = alt.ExprRef(f"[-{PLANE_R}, {PLANE_R}]")
     x = alt.X("x:Q", scale=alt.Scale(domain=domain, nice=False, zero=False), title="θ₁")
     y = alt.Y("y:Q", scale=alt.Scale(domain=domain, nice=False, zero=False), title="θ₂")
     levels = (
@@ -439,12 +440,10 @@ def _trajectory_readout(method: str, big: bool, beta_live: bool, show_status: bo
     return _readout(lines, src, big, "Live read-out (η, β from the sliders below)")
 
 
-@functools.lru_cache(maxsize=64)
 def trajectory_spec(
     method: str,
     big: bool,
     symlog: bool,
-    radius: float,
     eta_top: float,
     beta_top: float | None,
     slider: bool,
@@ -453,11 +452,30 @@ def trajectory_spec(
     show_status: bool = True,
 ) -> dict:
     """The trajectory page's compound chart: read-out, the plane and the eigen-coordinates, all from the
-    live η (and β; beta_top None: no β). Built once per distinct structure; η and β are not in it."""
-    selections, raw = _selections(eta_top, beta_top, slider, beta_slider)
-    rows = [_trajectory_readout(method, big, beta_top is not None, show_status).add_params(*selections)]
+    live η (and β; beta_top None: no β). η, β and the view's radius are not in it (data); the sliders'
+    ranges are patched into the structure built once (live.with_ranges)."""
+    cached = _trajectory_spec(method, big, symlog, beta_top is not None, slider, beta_slider, views, show_status)
+    return live.with_ranges(cached, {ETA: eta_top, BETA: beta_top})
+
+
+@functools.lru_cache(maxsize=64)
+def _trajectory_spec(
+    method: str,
+    big: bool,
+    symlog: bool,
+    has_beta: bool,
+    slider: bool,
+    beta_slider: bool,
+    views: tuple[str, ...],
+    show_status: bool,
+) -> dict:
+    selections, raw = _selections(1.0, 0.99 if has_beta else None, slider, beta_slider)
+    rows = [_trajectory_readout(method, big, has_beta, show_status).add_params(*selections)]
     if "trajectory" in views:
-        rows.append(_plane(method, big, radius))
+        rows.append(_plane(method, big))
+        # The view's half-width R (3 × the start's level set) from the data, so a new start or angle
+        # does not change the spec.
+        raw.append({"name": PLANE_R, "expr": "length(data('consts')) ? data('consts')[0].R : 1"})
     if "coords" in views:
         rows.append(_coords(method, big, symlog))
     chart = alt.vconcat(*rows, spacing=24).resolve_scale(color="independent")
@@ -666,7 +684,6 @@ def _momentum_readout(big: bool, beta_live: bool) -> alt.Chart:
     return _readout({"line1": " + '   ·   ' + ".join(parts)}, src, big, "Live read-out (η, β from the sliders below)")
 
 
-@functools.lru_cache(maxsize=64)
 def momentum_spec(
     method: str,
     big: bool,
@@ -680,10 +697,25 @@ def momentum_spec(
 ) -> dict:
     """The momentum page's compound chart: read-out, the rate map with your spectrum at (ηλᵢ, β) and the
     per-direction errors, all from the live η (and β; beta_top None: no β). fixed: Polyak's (η*, β*) when
-    GD is chosen. Built once per distinct structure; η and β are not in it."""
-    selections, raw = _selections(eta_top, beta_top, slider, beta_slider)
+    GD is chosen. η and β are not in it; the sliders' ranges are patched in (live.with_ranges)."""
+    cached = _momentum_spec(method, big, symlog, fixed, beta_top is not None, slider, beta_slider, views)
+    return live.with_ranges(cached, {ETA: eta_top, BETA: beta_top})
+
+
+@functools.lru_cache(maxsize=64)
+def _momentum_spec(
+    method: str,
+    big: bool,
+    symlog: bool,
+    fixed: tuple[float, float] | None,
+    has_beta: bool,
+    slider: bool,
+    beta_slider: bool,
+    views: tuple[str, ...],
+) -> dict:
+    selections, raw = _selections(1.0, 0.99 if has_beta else None, slider, beta_slider)
     map_method = method if method != "gd" else "heavy_ball"
-    rows = [live.reads_now(_momentum_readout(big, beta_top is not None)).add_params(*selections)]
+    rows = [live.reads_now(_momentum_readout(big, has_beta)).add_params(*selections)]
     if "rate_map" in views:
         rows.append(_rate_map(map_method, big))
     if "momentum_errors" in views:

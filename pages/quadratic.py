@@ -107,7 +107,7 @@ if views:
         datasets["band"] = frames.band_frame(eigenvalues, lr, theta0, steps)
     if not live_loss:
         datasets["loss"] = frames.server_loss_frame(eigenvalues, lr, theta0, steps)
-    spec = live.spec(
+    structure = live.spec(
         presenting(),
         symlog,
         live_band,
@@ -115,9 +115,9 @@ if views:
         views,
         live.visible_readout(),
         complete,
-        top,
         controls.visible("lr") and controls.visible("live"),
     )
+    spec = live.with_ranges(structure, {live.LR: top})
     key = "live"
     unit = eta_max if math.isfinite(eta_max) else 1.0
     drawn = "all" if n <= frames.LIVE_ALL else f"{min(n, frames.LIVE_ALL)} of {n:,}"

@@ -587,6 +587,7 @@ def with_ranges(spec_: dict, tops: dict[str, float]) -> dict:
     return {**spec_, "params": params}
 
 
+@functools.lru_cache(maxsize=128)
 def spec(
     big: bool,
     symlog: bool,
@@ -595,27 +596,11 @@ def spec(
     views: tuple[str, ...],
     shown: tuple[str, ...],
     complete: bool,
-    top: float,
     slider: bool,
 ) -> dict:
-    """The compound chart's Vega-Lite dict, the live η on a slider over [0, top] (see live_params); η is
-    not in it."""
-    return with_ranges(_spec(big, symlog, live_band, live_loss, views, shown, complete, slider), {LR: top})
-
-
-@functools.lru_cache(maxsize=128)
-def _spec(
-    big: bool,
-    symlog: bool,
-    live_band: bool,
-    live_loss: bool,
-    views: tuple[str, ...],
-    shown: tuple[str, ...],
-    complete: bool,
-    slider: bool,
-) -> dict:
-    """The structure, built once per distinct arguments (Altair's build and validation ≈ 0.3–0.7 s)."""
-    top = 1.0  # with_ranges sets the slider's range
+    """The compound chart's Vega-Lite dict, the live η on a slider (see live_params; with_ranges sets its
+    range). Built once per distinct arguments (Altair's build and validation ≈ 0.3–0.7 s); η is not in it."""
+    top = 1.0
     selection = live_selection("eta")
     rows = [reads_now(_readout(big, shown, complete)).add_params(selection)]
     if "decay" in views:

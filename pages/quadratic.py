@@ -45,48 +45,10 @@ rho = q.rate(eigenvalues, lr)
 n_steps = q.steps_to_tolerance(eigenvalues, lr, eps)
 verdict = q.status(eigenvalues, lr, theta0)
 
-row1, row2 = st.columns(4), st.columns(4)
-controls.metric(row1[0], "lmax_m", "sharpness λ_max", format_number(float(eigenvalues.max())))
-controls.metric(row1[1], "etamax_m", "η_max = 2/λ_max", format_number(eta_max))
-controls.metric(row1[2], "etaopt_m", "η* (fastest)", format_number(eta_opt), help="2/(λ_min + λ_max) over the λ > 0")
-controls.metric(row1[3], "kappa_m", "κ = λ_max/λ_min", format_number(kappa))
-controls.metric(row2[0], "lr_m", "η (current)", format_number(lr))
-controls.metric(row2[1], "ratio_m", "η / η_max", format_number(lr / eta_max) if math.isfinite(eta_max) else "—")
-controls.metric(row2[2], "rate_m", "rate max|1 − ηλᵢ|", format_number(rho), help="slowest direction's factor (λ ≠ 0)")
-controls.metric(row2[3], "steps_m", f"steps to ε = {eps:g}", "never" if math.isinf(n_steps) else f"{n_steps:,}")
-
-i = verdict["direction"]
-if not controls.visible("status"):
-    pass
-elif verdict["status"] == "diverges":
-    st.error(
-        f"**Diverges.** Direction {i + 1} (λ = {verdict['eigenvalue']:.6g}, ηλ = {lr * verdict['eigenvalue']:.4g}) "
-        f"goes first: it passes 10⁶ × its start at step {int(verdict['step']):,}.",
-        icon=":material/error:",
-    )
-elif verdict["status"] == "oscillates forever":
-    st.warning(
-        f"**Oscillates forever.** Direction {i + 1} has ηλ = 2 exactly (λ = {verdict['eigenvalue']:.6g}): "
-        "it flips sign every step at constant size. Any larger η diverges.",
-        icon=":material/waves:",
-    )
-elif verdict["status"] == "does not move":
-    if lr == 0:
-        why = "η = 0"
-    elif not np.any(eigenvalues[theta0 != 0]):
-        why = "every excited direction is flat, λ = 0"
-    else:
-        why = "ηλᵢ is below double precision"
-    st.info(
-        f"**Does not move.** 1 − ηλᵢ = 1 in every excited direction ({why}): θ stays where it started.",
-        icon=":material/pause_circle:",
-    )
-else:
-    st.success(
-        f"**Converges.** Every excited direction has |1 − ηλᵢ| < 1; the slowest shrinks by {rho:.6g} per step.",
-        icon=":material/check_circle:",
-    )
-
+# The metrics and the verdict sit above the live chart but are written after it: the chart's delta
+# then leaves first, and a sidebar change of η reaches the chart sooner (the browser draws it while
+# the rest of the run streams in).
+summary = st.container()
 symlog = steps > frames.SYMLOG_STEPS  # a log-like time axis keeps the first steps visible when T is large
 n = eigenvalues.size
 views = live.visible_views()
@@ -101,8 +63,8 @@ if views:
     live_band = live_band and complete
     datasets = {**_live_frames(eigenvalues, theta0, steps, eps, top), live.NOW: live.now_frame(eta=lr)}
     if not complete:
-        verdict = frames.verdict_frame(eigenvalues, lr, theta0)
-        datasets["verdict"] = pd.DataFrame({"veta": verdict["eta"], "vtext": verdict["text"], "one": 1})
+        server_verdict = frames.verdict_frame(eigenvalues, lr, theta0)
+        datasets["verdict"] = pd.DataFrame({"veta": server_verdict["eta"], "vtext": server_verdict["text"], "one": 1})
     if not live_band:
         datasets["band"] = frames.band_frame(eigenvalues, lr, theta0, steps)
     if not live_loss:
@@ -152,5 +114,52 @@ if views:
     if not live_loss:
         notes.append(f"With n = {n:,} > {frames.LIVE_ALL} the loss is summed on the server: drawn once η is released.")
     st.caption(" ".join(notes))
+
+with summary:
+    row1, row2 = st.columns(4), st.columns(4)
+    controls.metric(row1[0], "lmax_m", "sharpness λ_max", format_number(float(eigenvalues.max())))
+    controls.metric(row1[1], "etamax_m", "η_max = 2/λ_max", format_number(eta_max))
+    controls.metric(
+        row1[2], "etaopt_m", "η* (fastest)", format_number(eta_opt), help="2/(λ_min + λ_max) over the λ > 0"
+    )
+    controls.metric(row1[3], "kappa_m", "κ = λ_max/λ_min", format_number(kappa))
+    controls.metric(row2[0], "lr_m", "η (current)", format_number(lr))
+    controls.metric(row2[1], "ratio_m", "η / η_max", format_number(lr / eta_max) if math.isfinite(eta_max) else "—")
+    controls.metric(
+        row2[2], "rate_m", "rate max|1 − ηλᵢ|", format_number(rho), help="slowest direction's factor (λ ≠ 0)"
+    )
+    controls.metric(row2[3], "steps_m", f"steps to ε = {eps:g}", "never" if math.isinf(n_steps) else f"{n_steps:,}")
+
+    i = verdict["direction"]
+    if not controls.visible("status"):
+        pass
+    elif verdict["status"] == "diverges":
+        st.error(
+            f"**Diverges.** Direction {i + 1} (λ = {verdict['eigenvalue']:.6g}, ηλ = {lr * verdict['eigenvalue']:.4g}) "
+            f"goes first: it passes 10⁶ × its start at step {int(verdict['step']):,}.",
+            icon=":material/error:",
+        )
+    elif verdict["status"] == "oscillates forever":
+        st.warning(
+            f"**Oscillates forever.** Direction {i + 1} has ηλ = 2 exactly (λ = {verdict['eigenvalue']:.6g}): "
+            "it flips sign every step at constant size. Any larger η diverges.",
+            icon=":material/waves:",
+        )
+    elif verdict["status"] == "does not move":
+        if lr == 0:
+            why = "η = 0"
+        elif not np.any(eigenvalues[theta0 != 0]):
+            why = "every excited direction is flat, λ = 0"
+        else:
+            why = "ηλᵢ is below double precision"
+        st.info(
+            f"**Does not move.** 1 − ηλᵢ = 1 in every excited direction ({why}): θ stays where it started.",
+            icon=":material/pause_circle:",
+        )
+    else:
+        st.success(
+            f"**Converges.** Every excited direction has |1 − ηλᵢ| < 1; the slowest shrinks by {rho:.6g} per step.",
+            icon=":material/check_circle:",
+        )
 
 controls.share_link()

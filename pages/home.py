@@ -3,10 +3,11 @@
 import functools
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from core import quadratic as q
-from ui import controls, frames, live
+from ui import controls, live
 from ui.routing import ensure_app_router
 from ui.style import presenting
 
@@ -90,7 +91,7 @@ with right:
     key = "home_example"
     if controls.visible("home_example"):
         full = dict(live.home_spec(presenting(), controls.visible("hx")))
-        full["datasets"] = {"theta": frames.one_direction_frame(eta)[["t"]], live.NOW: live.now_frame(hx=eta)}
+        full["datasets"] = {"theta": pd.DataFrame({"t": range(21)}), live.NOW: live.now_frame(hx=eta)}
         full["usermeta"] = {"embedOptions": {"renderer": "svg"}}
         st.vega_lite_chart(
             full,

@@ -111,17 +111,17 @@ else:  # with GD and no λ > 0 there is no optimum to show: heavy ball at β = 0
         "(solid) against plain GD at the same η (dashed)"
     )
 if views:
-    spec = live_momentum.momentum_spec(
+    structure = live_momentum.momentum_spec(
         method,
         presenting(),
         steps > 200,
         fixed,
-        eta_top,
-        max(0.99, beta) if method != "gd" else None,
+        now[1] is not None,
         controls.visible("lr") and controls.visible("live"),
         controls.visible("beta") and controls.visible("live"),
         views,
     )
+    spec = live_momentum.with_ranges(structure, eta_top, now[1])
     key = "mom"
     live.show(
         spec,

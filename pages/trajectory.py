@@ -130,17 +130,17 @@ def path_view() -> None:
     controls.show_url_notices()
     if not views:
         return
-    spec = live_momentum.trajectory_spec(
+    structure = live_momentum.trajectory_spec(
         method,
         presenting(),
         steps > 200,
-        eta_top,
-        max(0.99, beta) if method != "gd" else None,
+        now[1] is not None,
         controls.visible("lr") and controls.visible("live"),
         controls.visible("beta") and controls.visible("live"),
         views,
         controls.visible("status"),
     )
+    spec = live_momentum.with_ranges(structure, eta_top, now[1])
     key = "traj"
     live.show(
         spec,

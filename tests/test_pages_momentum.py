@@ -124,10 +124,10 @@ def test_live_trajectory_verdict_equals_the_servers(method, lr, beta, expected):
 
     theta0, angle = np.array([-2.0, 1.5]), math.radians(30)
     data = live_momentum.trajectory_frames(0.2, 1.0, angle, theta0, 100)
-    beta_top = None if beta is None else 0.99
-    spec = dict(
-        live_momentum.trajectory_spec(method, False, False, 7.5, beta_top, True, True, ("trajectory", "coords"))
+    structure = live_momentum.trajectory_spec(
+        method, False, False, beta is not None, True, True, ("trajectory", "coords"), True
     )
+    spec = dict(live_momentum.with_ranges(structure, 7.5, beta))
     data["now"] = pd.DataFrame({"one": [1], "ts": [100], "eta": [lr], "beta": [beta or 0.0]})
     spec["datasets"] = {**spec.get("datasets", {}), **{k: v.to_dict(orient="records") for k, v in data.items()}}
     svg = vl_convert.vegalite_to_svg(spec)
@@ -146,7 +146,7 @@ def test_every_live_spec_is_valid_vega_lite(monkeypatch, method, big):
     monkeypatch.setattr(live_momentum, "VALIDATE", True)
     has_beta = method != "gd"
     for views in [("trajectory", "coords"), ("coords",), ()]:
-        live_momentum._trajectory_spec.__wrapped__(method, big, True, has_beta, True, has_beta, views, True)
+        live_momentum.trajectory_spec.__wrapped__(method, big, True, has_beta, True, has_beta, views, True)
     fixed = (2.3, 0.27) if method == "gd" else None
     for views in [("rate_map", "momentum_errors"), ("momentum_errors",), ()]:
-        live_momentum._momentum_spec.__wrapped__(method, big, False, fixed, has_beta, True, has_beta, views)
+        live_momentum.momentum_spec.__wrapped__(method, big, False, fixed, has_beta, True, has_beta, views)

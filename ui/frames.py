@@ -111,20 +111,6 @@ def live_top(edge: float, lr: float) -> float:
     return float(min(max(top, 1.05 * lr), ETA_CEILING))
 
 
-def one_direction_frame(lr: float, lam: float = 1.0, steps: int = 20) -> pd.DataFrame:
-    """θ_t = (1 − ηλ)^t for one direction, t = 0..steps, clipped to ±1e6 for drawing."""
-    t = np.arange(steps + 1)
-    log_mag, sign = q.log_magnitudes([lam], lr, [1.0], t)
-    theta = q.iterates_at([lam], lr, [1.0], t)[:, 0]
-    return pd.DataFrame(
-        {
-            "t": t,
-            "θ": np.clip(theta, -1e6, 1e6),
-            "θ exact": [format_log(v, s) for v, s in zip(log_mag[:, 0], sign[:, 0], strict=True)],
-        }
-    )
-
-
 # ---- 2-D trajectories --------------------------------------------------------------------
 
 PATH_POINTS = 300

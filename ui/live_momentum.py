@@ -440,26 +440,8 @@ def _trajectory_readout(method: str, big: bool, beta_live: bool, show_status: bo
     return _readout(lines, src, big, "Live read-out (η, β from the sliders below)")
 
 
-def trajectory_spec(
-    method: str,
-    big: bool,
-    symlog: bool,
-    eta_top: float,
-    beta_top: float | None,
-    slider: bool,
-    beta_slider: bool,
-    views: tuple[str, ...],
-    show_status: bool = True,
-) -> dict:
-    """The trajectory page's compound chart: read-out, the plane and the eigen-coordinates, all from the
-    live η (and β; beta_top None: no β). η, β and the view's radius are not in it (data); the sliders'
-    ranges are patched into the structure built once (live.with_ranges)."""
-    cached = _trajectory_spec(method, big, symlog, beta_top is not None, slider, beta_slider, views, show_status)
-    return live.with_ranges(cached, {ETA: eta_top, BETA: beta_top})
-
-
 @functools.lru_cache(maxsize=64)
-def _trajectory_spec(
+def trajectory_spec(
     method: str,
     big: bool,
     symlog: bool,
@@ -469,6 +451,9 @@ def _trajectory_spec(
     views: tuple[str, ...],
     show_status: bool,
 ) -> dict:
+    """The trajectory page's compound chart: read-out, the plane and the eigen-coordinates, all from the
+    live η (and β, has_beta). Built once per structure: η, β and the view's radius are data; the page sets
+    the sliders' ranges with live.with_ranges."""
     selections, raw = _selections(1.0, 0.99 if has_beta else None, slider, beta_slider)
     rows = [_trajectory_readout(method, big, has_beta, show_status).add_params(*selections)]
     if "trajectory" in views:
@@ -480,6 +465,11 @@ def _trajectory_spec(
         rows.append(_coords(method, big, symlog))
     chart = alt.vconcat(*rows, spacing=24).resolve_scale(color="independent")
     return live.with_params(_configure(chart, big), raw, validate=VALIDATE)
+
+
+def with_ranges(spec: dict, eta_top: float, beta: float | None) -> dict:
+    """A page's cached chart with its sliders' ranges: η over [0, eta_top], β over [0, max(0.99, β)]."""
+    return live.with_ranges(spec, {ETA: eta_top, BETA: None if beta is None else max(0.99, beta)})
 
 
 def beta_value(selection) -> float | None:
@@ -684,26 +674,8 @@ def _momentum_readout(big: bool, beta_live: bool) -> alt.Chart:
     return _readout({"line1": " + '   ·   ' + ".join(parts)}, src, big, "Live read-out (η, β from the sliders below)")
 
 
-def momentum_spec(
-    method: str,
-    big: bool,
-    symlog: bool,
-    fixed: tuple[float, float] | None,
-    eta_top: float,
-    beta_top: float | None,
-    slider: bool,
-    beta_slider: bool,
-    views: tuple[str, ...],
-) -> dict:
-    """The momentum page's compound chart: read-out, the rate map with your spectrum at (ηλᵢ, β) and the
-    per-direction errors, all from the live η (and β; beta_top None: no β). fixed: Polyak's (η*, β*) when
-    GD is chosen. η and β are not in it; the sliders' ranges are patched in (live.with_ranges)."""
-    cached = _momentum_spec(method, big, symlog, fixed, beta_top is not None, slider, beta_slider, views)
-    return live.with_ranges(cached, {ETA: eta_top, BETA: beta_top})
-
-
 @functools.lru_cache(maxsize=64)
-def _momentum_spec(
+def momentum_spec(
     method: str,
     big: bool,
     symlog: bool,
@@ -713,6 +685,9 @@ def _momentum_spec(
     beta_slider: bool,
     views: tuple[str, ...],
 ) -> dict:
+    """The momentum page's compound chart: read-out, the rate map with your spectrum at (ηλᵢ, β) and the
+    per-direction errors, all from the live η (and β, has_beta). fixed: Polyak's (η*, β*) when GD is chosen.
+    Built once per structure: η and β are data; the page sets the sliders' ranges with live.with_ranges."""
     selections, raw = _selections(1.0, 0.99 if has_beta else None, slider, beta_slider)
     map_method = method if method != "gd" else "heavy_ball"
     rows = [live.reads_now(_momentum_readout(big, has_beta)).add_params(*selections)]

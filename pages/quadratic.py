@@ -32,7 +32,7 @@ st.title("Quadratic explorer")
 st.caption("L(θ) = ½ θᵀAθ. Gradient descent multiplies eigen-coordinate i by 1 − ηλᵢ at every step.")
 
 eigenvalues = sidebar.spectrum_controls()
-lr = sidebar.lr_controls(eigenvalues)
+lr_box = st.sidebar.container()  # the η controls' place; the fragment below draws them
 theta0 = sidebar.start_controls(eigenvalues)
 steps = sidebar.steps_control()
 eps = controls.number("tolerance ε (for steps to ε)", "eps", 1e-6, 1e-300, 0.999999, format="%g", container=st.sidebar)
@@ -41,18 +41,29 @@ controls.show_notices()
 eta_max = q.max_stable_lr(eigenvalues)
 eta_opt = q.optimal_lr(eigenvalues)
 kappa = q.condition_number(eigenvalues)
-rho = q.rate(eigenvalues, lr)
-n_steps = q.steps_to_tolerance(eigenvalues, lr, eps)
-verdict = q.status(eigenvalues, lr, theta0)
-
-# The metrics and the verdict sit above the live chart but are written after it: the chart's delta
-# then leaves first, and a sidebar change of η reaches the chart sooner (the browser draws it while
-# the rest of the run streams in).
-summary = st.container()
 symlog = steps > frames.SYMLOG_STEPS  # a log-like time axis keeps the first steps visible when T is large
 n = eigenvalues.size
-views = live.visible_views()
-if views:
+
+
+# Everything that depends on η, with the η controls themselves: a change of η (sidebar, mark button or
+# a live release) reruns only this, not the page (the spectrum, start and caches are left alone).
+@st.fragment(key="quadratic_eta")
+def eta_view() -> None:
+    lr = sidebar.lr_controls(eigenvalues, box=lr_box)
+    controls.show_url_notices()  # a bad `lr` in the URL (checked as the η box is drawn)
+    # The metrics and the verdict sit above the live chart but are written after it: the chart's delta
+    # then leaves first, and the browser draws it while the rest of the run streams in.
+    summary = st.container()
+    live_view(lr)
+    with summary:
+        summary_view(lr)
+    controls.share_link()
+
+
+def live_view(lr: float) -> None:
+    views = live.visible_views()
+    if not views:
+        return
     st.subheader("Drag η: every picture and the read-out follow in your browser")
     # η is not in the spec: the sidebar's η travels in the dataset "now" (ui.live.live_params), so a
     # sidebar change updates the chart in place, live slider included.
@@ -115,7 +126,11 @@ if views:
         notes.append(f"With n = {n:,} > {frames.LIVE_ALL} the loss is summed on the server: drawn once η is released.")
     st.caption(" ".join(notes))
 
-with summary:
+
+def summary_view(lr: float) -> None:
+    rho = q.rate(eigenvalues, lr)
+    n_steps = q.steps_to_tolerance(eigenvalues, lr, eps)
+    verdict = q.status(eigenvalues, lr, theta0)
     row1, row2 = st.columns(4), st.columns(4)
     controls.metric(row1[0], "lmax_m", "sharpness λ_max", format_number(float(eigenvalues.max())))
     controls.metric(row1[1], "etamax_m", "η_max = 2/λ_max", format_number(eta_max))
@@ -162,4 +177,5 @@ with summary:
             icon=":material/check_circle:",
         )
 
-controls.share_link()
+
+eta_view()

@@ -177,11 +177,14 @@ GD_OPT_WHY = "2/(λ_min + λ_max) exactly: gradient descent's fastest rate"
 POLYAK_WHY = "Polyak's optimum, 4/(√λ_max + √λ_min)² with β* = ((√κ − 1)/(√κ + 1))²: switches to heavy ball"
 
 
-def lr_controls(eigenvalues, method: str = "gd", beta: float = 0.0, slider_reach: float | None = None) -> float:
+def lr_controls(
+    eigenvalues, method: str = "gd", beta: float = 0.0, slider_reach: float | None = None, box=None
+) -> float:
     """η from an exact number box plus a coarse slider, and buttons that land exactly on the
     method's η_max and η* (lr_marks). A switch enters η as a multiple of the method's η_max
-    instead. slider_reach: the slider's top in absolute η (default 2.5 η_max)."""
-    box = st.sidebar
+    instead. slider_reach: the slider's top in absolute η (default 2.5 η_max); box: where to draw
+    (default the sidebar; a page's η fragment passes the sidebar container it reserved)."""
+    box = st.sidebar if box is None else box
     box.subheader("Learning rate η")
     unit = _unit(eigenvalues, beta, method)
     reach = slider_reach if slider_reach and math.isfinite(slider_reach) else LR_RATIO_MAX * unit

@@ -242,6 +242,7 @@ class Widget:
     kind: str
     proto: object
     value: object = None
+    fragment: str = ""  # the fragment that drew it: changing it reruns only that fragment
 
 
 @dataclass
@@ -513,11 +514,12 @@ class Session:
             pairs = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k != param]
             pairs.append((param, _url_text(value)))
             self.query = urlencode(pairs)
-        return await self._rerun(self._state(), label or f"set {key}")
+        return await self._rerun(self._state(fragment=widget.fragment), label or f"set {key}")
 
     async def press(self, key: str, label: str | None = None) -> Result:
         """Press the button with this user key."""
-        return await self._rerun(self._state(trigger=self.widgets[key].id), label or f"press {key}")
+        widget = self.widgets[key]
+        return await self._rerun(self._state(trigger=widget.id, fragment=widget.fragment), label or f"press {key}")
 
     def has(self, key: str) -> bool:
         return key in self.widgets
@@ -527,11 +529,13 @@ class Session:
 
     # -- protocol
 
-    def _state(self, trigger: str | None = None) -> BackMsg:
+    def _state(self, trigger: str | None = None, fragment: str = "") -> BackMsg:
         msg = BackMsg()
         rs = msg.rerun_script
         rs.query_string = self.query
         rs.page_script_hash = self.page_hash
+        if fragment:  # as the frontend does for a widget inside a fragment
+            rs.fragment_id = fragment
         self._add_cached_hashes(rs)
         for w in self.widgets.values():
             if w.kind in TRIGGERS:
@@ -655,4 +659,4 @@ class Session:
             result.alerts.append(el.alert.body[:200])
         elif kind in VALUE_FIELDS or kind in TRIGGERS or kind in FILE_WIDGETS:
             proto = getattr(el, kind)
-            seen[_widget_key(proto.id)] = Widget(proto.id, kind, proto)
+            seen[_widget_key(proto.id)] = Widget(proto.id, kind, proto, fragment=fwd.delta.fragment_id)

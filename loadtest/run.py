@@ -174,6 +174,7 @@ class Recovery:
     url_differs: bool = False  # the URL left after the restore does not match the controls shown
     replica: str | None = None  # where the proxy put it
     trained: bool = False  # the restore re-ran a training (an EoS first visit)
+    page: str = ""  # the page restored
     note: str = ""
 
 
@@ -223,6 +224,7 @@ async def _recover(session: Session, person: int, failover: Failover, row: Row |
     rec.restored = time.perf_counter()
     rec.replica = session.replica
     rec.trained = result.progress > 0
+    rec.page = next((path for path, h in session.pages.items() if h == session.page_hash), "?")
     now = session.view()
     if opening is not None:  # the cut run was opening a page: it must be that page now
         rec.applied = result.ok and session.pages.get(opening[0]) == session.page_hash
@@ -505,6 +507,14 @@ def print_table(rows: list[Row]) -> None:
         )
 
 
+def _by_action(r: Row) -> str:
+    actions = sorted(r.by_action.items(), key=lambda kv: -_pct(kv[1], 50))
+    return f"{r.scenario} at N = {r.n} by interaction (count, p50/p95 ms, kB received): " + "; ".join(
+        f"{k} ({len(v)}, {_ms(_pct(v, 50))}/{_ms(_pct(v, 95))}, {_pct(r.bytes_by_action[k], 50) / 1000:.0f})"
+        for k, v in actions
+    )
+
+
 def _failover_report(f: Failover, row: Row) -> list[str]:
     if f.killed_at is None:
         return ["failover: the kill did not happen (the scenario ended first)"]
@@ -538,6 +548,14 @@ def _failover_report(f: Failover, row: Row) -> list[str]:
     ]
     if unaffected:
         lines.append(f"  visitors on {f.victim} that finished before the kill: {len(unaffected)}")
+    slowest = sorted(back, key=lambda r: r.restored, reverse=True)[:3]
+    lines.append(
+        "  slowest views back: "
+        + "; ".join(
+            f"{r.page or 'home'} ({r.during}, {'re-trained, ' if r.trained else ''}{_ms(r.restored - f.killed_at)} ms)"
+            for r in slowest
+        )
+    )
     lines += [f"  lost: visitor {r.person} during {r.during}: {r.note}" for r in lost[:5]]
     lines += [f"  EoS training cut by the kill, {p}" for p in f.probes]
     return lines
@@ -621,6 +639,8 @@ def proxy_main(args) -> None:
             print(
                 f"app (one process) p95 / floor p95 at N = {a.n}: {_pct(a.latencies, 95) / _pct(f.latencies, 95):.2f}"
             )
+    for r in rows["proxy"]:
+        print(_by_action(r))
     if failover_row:
         for line in _failover_report(failover, failover_row[0]):
             print(line)
@@ -764,16 +784,8 @@ def main() -> None:
         print(f"\napp p95 / floor p95 at N = {top}: {ratio:.2f} (target ≤ 1.5)")
     shown = [r for r in (rows["app"][:1] + [a] + rows["floor"][:1] + [f]) if r is not None]
     for i, r in enumerate(shown):  # N = 1 and the largest N, app then floor
-        if any(r is earlier for earlier in shown[:i]):
-            continue
-        actions = sorted(r.by_action.items(), key=lambda kv: -_pct(kv[1], 50))
-        print(
-            f"{r.scenario} at N = {r.n} by interaction (count, p50/p95 ms, kB received): "
-            + "; ".join(
-                f"{k} ({len(v)}, {_ms(_pct(v, 50))}/{_ms(_pct(v, 95))}, {_pct(r.bytes_by_action[k], 50) / 1000:.0f})"
-                for k, v in actions
-            )
-        )
+        if not any(r is earlier for earlier in shown[:i]):
+            print(_by_action(r))
     for line in extra:
         print(line)
     errors = [e for rs in rows.values() for r in rs for e in r.errors]

@@ -20,7 +20,7 @@ import streamlit as st
 from core import datasets, network
 from core import spectrum as sp
 from core import training as tr
-from ui import charts, eos_views
+from ui import charts, eos_views, train_process
 
 MAX_RUNS = 4
 MAX_HIDDEN_LAYERS = 6
@@ -288,37 +288,28 @@ def cached_run(config: RunConfig, lr: float) -> dict | None:
     return store().get(_key(config, lr))
 
 
-class _Stop(Exception):
-    """Raised from the progress callback when a run passes MAX_SECONDS."""
-
-
 def train_one(config: RunConfig, lr: float, progress, live) -> dict:
-    """Train one run with a progress bar and a live sharpness chart; stops at MAX_SECONDS."""
-    start = time.perf_counter()
-    last: dict = {}
+    """Train one run, in a child process (ui.train_process), with a progress bar and a live sharpness
+    chart; stops at MAX_SECONDS."""
+    stopped_at = [0]
     quantity = eos_views.hovering_label(config)
     live_spec = charts.spec(eos_views.sharpness_chart, big=False, quantity=quantity)
 
     def report(partial: dict, t: int) -> None:
-        last.update(partial, stopped_at=t)
+        stopped_at[0] = t
         progress.progress(
             min(t / max(config.steps, 1), 1.0), text=f"{eos_views.run_label(lr)}: step {t:,} of {config.steps:,}"
         )
         live.vega_lite_chart({**live_spec, "datasets": eos_views.hover_frames({lr: partial})}, width="stretch")
-        if time.perf_counter() - start > MAX_SECONDS:
-            raise _Stop
 
-    try:
-        run = tr.train(
-            **config.optimizer_kwargs(lr),
-            sharpness_every=config.every,
-            top_k=config.top_k,
-            callback=report,
-            **config.train_kwargs(),
-        )
+    kwargs = dict(
+        config.optimizer_kwargs(lr), sharpness_every=config.every, top_k=config.top_k, **config.train_kwargs()
+    )
+    run, finished = train_process.train(kwargs, report, MAX_SECONDS)
+    if finished:
         run["stopped_at"] = -1
-    except _Stop:
-        run = _pad(last, config.steps)
+    else:
+        run = _pad(dict(run, stopped_at=stopped_at[0]), config.steps)
     if config.schedule:
         run["label"] = f"η: {config.schedule}"  # the run's name wherever it is drawn
     if run.get("param_history") is not None and run["param_history"].nbytes > MAX_HISTORY_BYTES:
@@ -382,15 +373,19 @@ def flow_distance(config: RunConfig, lr: float) -> dict | None:
         kwargs = dict(config.train_kwargs(), steps=horizon)
         t_end = tr.flow_time(lr, config.method, config.beta) * horizon
         with st.spinner(f"Integrating gradient flow to t = {t_end:g} (solve_ivp, BDF)…"):
-            flow = tr.gradient_flow(
-                lr,
-                sharpness_every=config.every,
-                with_sharpness=False,
-                method=config.method,
-                beta=config.beta,
-                max_seconds=FLOW_SECONDS,
-                **kwargs,
+            flow = train_process.gradient_flow(
+                dict(
+                    kwargs,
+                    lr=lr,
+                    sharpness_every=config.every,
+                    with_sharpness=False,
+                    method=config.method,
+                    beta=config.beta,
+                    max_seconds=FLOW_SECONDS,
+                ),
+                FLOW_SECONDS + 5.0,  # its own budget stops it first; this one only if the child hangs
             )
-        result = tr.distance_to_flow(run, flow) if flow["success"] else {"step": None, "failed_at": time.time()}
+        ok = flow is not None and flow["success"]
+        result = tr.distance_to_flow(run, flow) if ok else {"step": None, "failed_at": time.time()}
         store().put(key, result)
         return result if result.get("step") is not None else None

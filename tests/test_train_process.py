@@ -1,0 +1,78 @@
+"""Training in a child process (ui/train_process.py) gives exactly core.training.train's run."""
+
+import time
+
+import numpy as np
+import pytest
+
+from core import datasets
+from core import training as tr
+from ui import train_process
+
+SMALL = dict(lr=0.05, steps=300, widths=(8, 8, 1), n_samples=32, seed=3, sharpness_every=10)
+
+
+def assert_same_run(a: dict, b: dict) -> None:
+    assert set(a) == set(b)
+    for key in set(a) - {"seconds"}:  # (wall time)
+        if isinstance(a[key], np.ndarray):
+            assert a[key].dtype == b[key].dtype, key
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)  # NaN == NaN here; bit for bit
+        else:
+            assert a[key] == b[key], key
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        SMALL,
+        dict(SMALL, method="adam", lr=0.01, top_k=2),
+        dict(SMALL, lr="0.05 until 100, then 0.02"),  # an η schedule (text)
+        dict(SMALL, method="heavy_ball", beta=0.9, batch_size=8),
+    ],
+)
+def test_the_child_trains_the_same_run_as_train(kwargs):
+    reports = []
+    run, finished = train_process.train(dict(kwargs), lambda part, t: reports.append((t, len(part["step"]))), 30.0)
+    assert finished
+    assert_same_run(run, tr.train(**kwargs))
+    assert reports and all(rows == t + 1 for t, rows in reports[:-1])  # each partial holds steps 0..t
+
+
+def test_given_data_reaches_the_child():
+    X, y = datasets.make("spirals", 40, 5)
+    kwargs = dict(SMALL, widths=(2, 6, 2), loss="ce", data=(X, y), n_samples=40)
+    run, finished = train_process.train(dict(kwargs), lambda part, t: None, 30.0)
+    assert finished
+    assert_same_run(run, tr.train(**kwargs))
+
+
+def test_past_the_time_budget_the_last_partial_comes_back_and_the_child_is_gone():
+    kwargs = dict(SMALL, steps=20_000, widths=(8, 64, 64, 1), n_samples=256)
+    start = time.perf_counter()
+    seen = []
+    run, finished = train_process.train(kwargs, lambda part, t: seen.append(t), 1.5)
+    assert not finished
+    assert time.perf_counter() - start < 5.0
+    assert seen and len(run["step"]) == seen[-1] + 1 < 20_001
+
+
+def test_an_error_in_the_child_is_raised_with_its_message():
+    with pytest.raises(train_process.TrainingFailed, match="activation"):
+        train_process.train(dict(SMALL, activation="nope"), lambda part, t: None, 30.0)
+
+
+def test_pack_round_trip_and_no_object_arrays():
+    values = {"a": np.arange(3.0), "m": np.eye(2), "n": None, "s": "gd", "i": np.int64(4), "f": 0.5, "b": True}
+    back = train_process.unpack(train_process.pack(values))
+    assert back["n"] is None and back["s"] == "gd" and back["i"] == 4 and back["f"] == 0.5 and back["b"] is True
+    np.testing.assert_array_equal(back["m"], np.eye(2))
+    with pytest.raises(TypeError):
+        train_process.pack({"o": np.array([None, 1], dtype=object)})
+
+
+def test_the_child_integrates_the_same_gradient_flow():
+    kwargs = dict(lr=0.05, steps=100, widths=(8, 8, 1), n_samples=32, seed=3, sharpness_every=10, max_seconds=20.0)
+    flow = train_process.gradient_flow(dict(kwargs), 30.0)
+    assert flow is not None and flow["success"]
+    assert_same_run(flow, tr.gradient_flow(**kwargs))

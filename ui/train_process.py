@@ -1,0 +1,139 @@
+"""Train a run in a child process, so that its seconds of numpy never hold the server's GIL.
+
+A Streamlit server runs every session's script in threads of one process: a training in a script
+thread (pure Python loops around small matrix products) held the GIL for seconds, and every other
+visitor on that replica waited for it (the load test's tail). Here the training runs in a process of
+its own, forked from a forkserver that has core.training imported (a start costs milliseconds, not
+the 0.5 s of importing scipy), at a lower CPU priority than the server's reruns. The script thread
+only waits on a pipe (the GIL released) and draws the progress the child reports.
+
+Nothing is pickled by this code: requests are JSON, arrays travel as .npz bytes read with
+allow_pickle=False (multiprocessing itself passes the pipe and these bytes to the child).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import multiprocessing
+import multiprocessing.forkserver
+import os
+import time
+
+import numpy as np
+
+from core import training as tr
+
+_CONTEXT = multiprocessing.get_context("forkserver")
+# "__main__" too: the forkserver imports the main script (streamlit's entry point) once, so that a child does not
+# import it again before it starts (multiprocessing re-imports the main module in each spawned child).
+_CONTEXT.set_forkserver_preload(["__main__", "core.training"])
+NICE = 5  # below the server's reruns: a class's clicks come before one visitor's training
+META = "__meta__"
+FUNCTIONS = {"train": tr.train, "gradient_flow": tr.gradient_flow}
+
+
+def pack(values: dict) -> bytes:
+    """A dict of arrays, numbers, strings, booleans and None as .npz bytes (no object arrays)."""
+    arrays, meta = {}, {}
+    for key, value in values.items():
+        if isinstance(value, np.ndarray):
+            if value.dtype == object:
+                raise TypeError(f"{key}: object arrays are not packed")
+            arrays[key] = value
+        elif isinstance(value, np.generic):
+            meta[key] = value.item()
+        elif value is None or isinstance(value, bool | int | float | str):
+            meta[key] = value
+        else:
+            raise TypeError(f"{key}: {type(value).__name__} is not packed")
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays, **{META: np.array(json.dumps(meta))})
+    return buffer.getvalue()
+
+
+def unpack(data: bytes) -> dict:
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        values = {key: npz[key] for key in npz.files if key != META}
+        values.update(json.loads(str(npz[META])))
+    return values
+
+
+def warm() -> None:
+    """Start the forkserver (it imports core.training, ≈ 0.6 s) before the first training needs it."""
+    multiprocessing.forkserver.ensure_running()
+
+
+def _child(conn, name: str, request: str, data: bytes | None) -> None:
+    """The child: run core.training's `name`, sending each partial run (train) and then the result."""
+    os.nice(NICE)
+    kwargs = json.loads(request)
+    if data is not None:
+        arrays = unpack(data)
+        kwargs["data"] = (arrays["X"], arrays["y"])
+    kwargs["widths"] = tuple(kwargs["widths"])
+    if name == "train":
+        kwargs["callback"] = lambda partial, t: conn.send_bytes(pack({**partial, "_t": t}))
+    try:
+        result = FUNCTIONS[name](**kwargs)
+        conn.send_bytes(pack({**result, "_t": -1}))
+    except (BrokenPipeError, EOFError):  # the server stopped waiting (rerun, session gone, killed)
+        pass
+    except Exception as exc:  # noqa: BLE001  (said to the parent, which raises it)
+        conn.send_bytes(pack({"_error": f"{type(exc).__name__}: {exc}"}))
+    finally:
+        conn.close()
+
+
+class TrainingFailed(RuntimeError):
+    """The child raised (its message) or died."""
+
+
+def train(kwargs: dict, report, max_seconds: float) -> tuple[dict, bool]:
+    """core.training.train(**kwargs) in a child process: (the run, True) or, past max_seconds, (the
+    last partial run, False). report(partial, t) is called here for each partial the child sends."""
+    return call("train", kwargs, max_seconds, report)
+
+
+def gradient_flow(kwargs: dict, max_seconds: float) -> dict | None:
+    """core.training.gradient_flow(**kwargs) in a child process; None if it is not back by max_seconds
+    (its own max_seconds keyword stops it sooner)."""
+    flow, finished = call("gradient_flow", kwargs, max_seconds)
+    return flow if finished else None
+
+
+def call(name: str, kwargs: dict, max_seconds: float, report=None) -> tuple[dict, bool]:
+    kwargs = dict(kwargs)
+    data = kwargs.pop("data", None)
+    packed = None if data is None else pack({"X": np.asarray(data[0]), "y": np.asarray(data[1])})
+    parent, child = _CONTEXT.Pipe(duplex=False)
+    process = _CONTEXT.Process(target=_child, args=(child, name, json.dumps(kwargs), packed), daemon=True)
+    process.start()
+    child.close()
+    start, last = time.perf_counter(), {}
+    try:
+        while True:
+            left = max_seconds - (time.perf_counter() - start)
+            if left <= 0:
+                return last, False
+            if not parent.poll(min(left, 1.0)):
+                if not process.is_alive() and not parent.poll():
+                    raise TrainingFailed(f"the training process ended (exit code {process.exitcode})")
+                continue
+            try:
+                message = unpack(parent.recv_bytes())
+            except EOFError:
+                raise TrainingFailed(f"the training process ended (exit code {process.exitcode})") from None
+            if "_error" in message:
+                raise TrainingFailed(message["_error"])
+            t = message.pop("_t")
+            if t < 0:
+                return message, True
+            last = message
+            if report is not None:
+                report(message, t)
+    finally:
+        parent.close()
+        if process.is_alive():
+            process.kill()
+        process.join(timeout=5)

@@ -19,7 +19,6 @@ Streamlit's `on_select`, which sets the sidebar's η (and so the URL `lr`, the m
 
 from __future__ import annotations
 
-import functools
 import math
 
 import altair as alt
@@ -27,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from ui import controls
+from ui import charts, controls
 from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, STABLE_FILL, chart_csv, compact, download_buttons
 from ui.frames import BLOWUP_LOG10, FACTOR_CLIP, LOG_CLIP
 from ui.style import presenting
@@ -587,7 +586,7 @@ def with_ranges(spec_: dict, tops: dict[str, float]) -> dict:
     return {**spec_, "params": params}
 
 
-@functools.lru_cache(maxsize=128)
+@charts.built_once(maxsize=128)
 def spec(
     big: bool,
     symlog: bool,
@@ -677,8 +676,19 @@ def tables(frames: dict[str, pd.DataFrame]) -> dict[str, pa.Table]:
     return {name: pa.Table.from_pandas(compact(df), preserve_index=False) for name, df in frames.items()}
 
 
+VIEWS = ("decay", "stability_v", "factors", "loss")
+
+
 def visible_views() -> tuple[str, ...]:
-    return tuple(v for v in ("decay", "stability_v", "factors", "loss") if controls.visible(v))
+    return tuple(v for v in VIEWS if controls.visible(v))
+
+
+def warm_specs() -> None:
+    """Build the quadratic page's chart structures that a class link needs (every view shown, linear
+    time axis, not presenting, the default start) for n ≤ LIVE_ALL, ≤ LIVE_DIRS and above, before a
+    visitor asks: a first build holds the GIL for 0.3–0.9 s."""
+    for live_loss, complete, live_band in ((True, True, True), (False, True, True), (False, False, False)):
+        spec(False, False, live_band, live_loss, VIEWS, READOUT, complete, True)
 
 
 def visible_readout() -> tuple[str, ...]:
@@ -693,7 +703,7 @@ HOME_REGIME = (
 )
 
 
-@functools.lru_cache(maxsize=4)
+@charts.built_once(maxsize=4)
 def home_spec(big: bool, slider: bool) -> dict:
     """θₜ = (1 − ηλ)ᵗ θ₀ for λ = θ₀ = 1, t = 0…20, with η (= ηλ) from a live slider over [0, 2.5] (see
     live_params: the value travels in NOW as "hx"); the regime (core.quadratic.regimes) written above the

@@ -22,7 +22,6 @@ run reads 1.5e+4021 in its tooltip and is drawn at the 10^±30 edge; never NaN.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import altair as alt
@@ -30,7 +29,7 @@ import pandas as pd
 import streamlit as st
 
 from core import momentum
-from ui import frames, live, sidebar
+from ui import charts, frames, live, sidebar
 from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, RATE_MAP_DB, RATE_MAP_DH, rate_cells, spectrum_points
 from ui.live import INF, _exact, _log10, _named
 
@@ -440,7 +439,7 @@ def _trajectory_readout(method: str, big: bool, beta_live: bool, show_status: bo
     return _readout(lines, src, big, "Live read-out (η, β from the sliders below)")
 
 
-@functools.lru_cache(maxsize=64)
+@charts.built_once(maxsize=64)
 def trajectory_spec(
     method: str,
     big: bool,
@@ -674,7 +673,7 @@ def _momentum_readout(big: bool, beta_live: bool) -> alt.Chart:
     return _readout({"line1": " + '   ·   ' + ".join(parts)}, src, big, "Live read-out (η, β from the sliders below)")
 
 
-@functools.lru_cache(maxsize=64)
+@charts.built_once(maxsize=64)
 def momentum_spec(
     method: str,
     big: bool,

@@ -14,10 +14,17 @@ from threadpoolctl import threadpool_limits
 
 BLAS_LIMIT = threadpool_limits(limits=1)
 
-# The forkserver that EoS trainings run in (ui/train_process.py) imports core.training, ≈ 0.6 s: started
-# now, in the background, so the first visitor who trains does not wait for it.
+# Started now, in the background, so that the first visitors do not wait for them: the forkserver
+# that EoS trainings run in (ui/train_process.py: it imports core.training, ≈ 0.6 s), and the
+# quadratic page's chart structures a class link needs (≈ 0.5 s of Altair each).
 import threading  # noqa: E402
 
-from ui import train_process  # noqa: E402
+from ui import live, train_process  # noqa: E402
 
-threading.Thread(target=train_process.warm, name="forkserver-warm", daemon=True).start()
+
+def _warm() -> None:
+    train_process.warm()
+    live.warm_specs()
+
+
+threading.Thread(target=_warm, name="warm-up", daemon=True).start()

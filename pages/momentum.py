@@ -35,121 +35,146 @@ st.caption(
 )
 
 eigenvalues = sidebar.spectrum_controls()
-method, beta = sidebar.method_controls()
+method = sidebar.method_control()
+beta_box = st.sidebar.container()  # β's and η's controls: the fragment below draws them
 if method == "gd":
     st.sidebar.info(
         "Pick heavy ball or Nesterov to use momentum; the map then shows that method.", icon=":material/info:"
     )
-lr = sidebar.lr_controls(eigenvalues, method, beta)
+lr_box = st.sidebar.container()
 theta0 = sidebar.start_controls(eigenvalues)
 steps = sidebar.steps_control()
 controls.show_notices()
 
 best = momentum.optimal(eigenvalues)
-# With plain GD chosen, momentum's η_max at β = 0 equals GD's and says nothing: show what Polyak's β* gives.
-shown_beta = best["beta"] if method == "gd" else beta
-beta_note = f"β* = {shown_beta:.4g}" if method == "gd" else f"β = {beta:.6g}"
+map_method = method if method != "gd" else "heavy_ball"
+fixed = (float(best["lr"]), float(best["beta"])) if method == "gd" and math.isfinite(best["lr"]) else None
 
 with st.expander(f"The update rule of {sidebar.METHOD_NAMES[method]}, as computed here", icon=":material/function:"):
     equations.update_rule(method)
 
-row = st.columns(4)
-controls.metric(
-    row[0], "gdmax_m", "η_max, gradient descent", frames.format_number(momentum.max_stable_lr(eigenvalues, 0.0, "gd"))
-)
-controls.metric(
-    row[1],
-    "hbmax_m",
-    f"η_max, heavy ball ({beta_note})",
-    frames.format_number(momentum.max_stable_lr(eigenvalues, shown_beta, "heavy_ball")),
-)
-controls.metric(
-    row[2],
-    "nagmax_m",
-    f"η_max, Nesterov ({beta_note})",
-    frames.format_number(momentum.max_stable_lr(eigenvalues, shown_beta, "nesterov")),
-)
-controls.metric(row[3], "rate_m", "rate now", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))
-row = st.columns([1, 1, 1, 1])
-controls.metric(row[0], "opt_lr_m", "optimal heavy ball η*", frames.format_number(best["lr"]))
-controls.metric(row[1], "opt_beta_m", "optimal β*", frames.format_number(best["beta"]))
-controls.metric(
-    row[2],
-    "opt_rate_m",
-    "rate at (η*, β*)",
-    frames.format_number(best["rate"]),
-    delta=f"GD's best: {best['gd_rate']:.4g}",
-    delta_color="off",
-    help="(√κ − 1)/(√κ + 1) against plain GD's (κ − 1)/(κ + 1) at η = 2/(λ_min + λ_max)",
-)
-sidebar.mark_button(row[3], sidebar.polyak_mark(eigenvalues), key="jump")
+
+# Everything that depends on η and β, with their controls: moving either (sidebar, the jump button or a
+# live release) reruns only this part of the page.
+@st.fragment(key="momentum_eta_beta")
+def eta_beta_view() -> None:
+    beta = sidebar.beta_control(method, beta_box)
+    lr = sidebar.lr_controls(eigenvalues, method, beta, box=lr_box)
+    controls.show_url_notices()  # a bad `beta` or `lr` in the URL (checked as their boxes are drawn)
+    summary_view(lr, beta)
+    live_view(lr, beta)
+    controls.share_link()
 
 
-map_method = method if method != "gd" else "heavy_ball"
-# η and β are not in the live chart's spec: they travel in the dataset "now" (ui.live.live_params), so a
-# sidebar change updates the chart in place, sliders included. The η slider's range is fixed with the
-# spec (a released β moves the edge but must not rebuild it): set anew for a new spectrum or method, or
-# when η passes it.
-state = st.session_state.get(LIVE_STATE)
-now = (lr, beta if method != "gd" else None)
-spec_key = (float(eigenvalues.max()), method)  # what fixes the η slider's range besides η and β
-edge = momentum.max_stable_lr(eigenvalues, beta, method)
-if state is None or state.get("at") != spec_key or lr > state["top"]:
-    state = {"top": frames.live_top(edge, lr), "at": spec_key, "seen": {} if state is None else state.get("seen", {})}
-st.session_state[LIVE_STATE] = state = {**state, "shown": now}
-eta_top = state["top"]
-views = tuple(v for v in ("rate_map", "momentum_errors") if controls.visible(v))
-fixed = (float(best["lr"]), float(best["beta"])) if method == "gd" and math.isfinite(best["lr"]) else None
-if fixed is not None:
-    st.subheader(
-        f"Rate map of {sidebar.METHOD_NAMES[map_method]}; what momentum would do: Polyak's heavy ball at (η*, β*) "
-        "(solid) against your GD at η (dashed)"
+def summary_view(lr: float, beta: float) -> None:
+    # With plain GD chosen, momentum's η_max at β = 0 equals GD's and says nothing: show what Polyak's β* gives.
+    shown_beta = best["beta"] if method == "gd" else beta
+    beta_note = f"β* = {shown_beta:.4g}" if method == "gd" else f"β = {beta:.6g}"
+    row = st.columns(4)
+    controls.metric(
+        row[0],
+        "gdmax_m",
+        "η_max, gradient descent",
+        frames.format_number(momentum.max_stable_lr(eigenvalues, 0.0, "gd")),
     )
-else:  # with GD and no λ > 0 there is no optimum to show: heavy ball at β = 0 is GD itself
-    st.subheader(
-        f"Rate map of {sidebar.METHOD_NAMES[map_method]}; error per direction: {sidebar.METHOD_NAMES[method]} "
-        "(solid) against plain GD at the same η (dashed)"
+    controls.metric(
+        row[1],
+        "hbmax_m",
+        f"η_max, heavy ball ({beta_note})",
+        frames.format_number(momentum.max_stable_lr(eigenvalues, shown_beta, "heavy_ball")),
     )
-if views:
-    structure = live_momentum.momentum_spec(
-        method,
-        presenting(),
-        steps > 200,
-        fixed,
-        now[1] is not None,
-        controls.visible("lr") and controls.visible("live"),
-        controls.visible("beta") and controls.visible("live"),
-        views,
+    controls.metric(
+        row[2],
+        "nagmax_m",
+        f"η_max, Nesterov ({beta_note})",
+        frames.format_number(momentum.max_stable_lr(eigenvalues, shown_beta, "nesterov")),
     )
-    spec = live_momentum.with_ranges(structure, eta_top, now[1])
-    key = "mom"
-    live.show(
-        spec,
-        {**_live_frames(eigenvalues, theta0, steps), live.NOW: live.now_frame(eta=lr, beta=now[1])},
-        key=key,
-        alt_text=(
-            f"Heatmap of the convergence rate over step size × eigenvalue and momentum for {map_method}, with the "
-            "stability edges of GD, heavy ball and Nesterov and your spectrum as points; below, the error per "
-            "direction of the chosen optimizer against plain gradient descent on a log scale; recomputed in the "
-            "browser as the η and β sliders move."
-        ),
-        on_select=functools.partial(live_momentum.sync_from_live, key, LIVE_STATE, eigenvalues, method),
-        modes=("eta", "beta") if method != "gd" else ("eta",),
-        name="momentum",
-        export=lambda: charts.chart_csv(
-            {
-                "cells": frames.rate_map_frame(map_method),
-                "spectrum": frames.spectrum_on_map_frame(eigenvalues, lr, beta, map_method),
-                "errors": _errors_at_sidebar(eigenvalues, lr, beta, theta0, steps, method, best),
-            }
-        ),
+    controls.metric(row[3], "rate_m", "rate now", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))
+    row = st.columns([1, 1, 1, 1])
+    controls.metric(row[0], "opt_lr_m", "optimal heavy ball η*", frames.format_number(best["lr"]))
+    controls.metric(row[1], "opt_beta_m", "optimal β*", frames.format_number(best["beta"]))
+    controls.metric(
+        row[2],
+        "opt_rate_m",
+        "rate at (η*, β*)",
+        frames.format_number(best["rate"]),
+        delta=f"GD's best: {best['gd_rate']:.4g}",
+        delta_color="off",
+        help="(√κ − 1)/(√κ + 1) against plain GD's (κ − 1)/(κ + 1) at η = 2/(λ_min + λ_max)",
     )
-st.caption(
-    "Black: GD's edge ηλ = 2. Orange dashed: heavy ball's ηλ = 2 + 2β. Pink dotted: Nesterov's ηλ = (2 + 2β)/(1 + 2β). "
-    "Hover a cell for its regime: monotone (real positive roots), oscillating (real negative), rippling (complex: "
-    "rate √β for heavy ball), diverging (ρ ≥ 1). Triangles sit at the map's edge for ηλ > 4. Drag η (and β) under "
-    "the charts: your spectrum's points and every error curve are recomputed in your browser from the closed form "
-    "of each direction's recursion; when you let go, the sidebar, the metrics and the link follow."
-)
+    sidebar.mark_button(row[3], sidebar.polyak_mark(eigenvalues), key="jump")
 
-controls.share_link()
+
+def live_view(lr: float, beta: float) -> None:
+    # η and β are not in the live chart's spec: they travel in the dataset "now" (ui.live.live_params), so a
+    # sidebar change updates the chart in place, sliders included. The η slider's range is fixed with the
+    # spec (a released β moves the edge but must not rebuild it): set anew for a new spectrum or method, or
+    # when η passes it.
+    state = st.session_state.get(LIVE_STATE)
+    now = (lr, beta if method != "gd" else None)
+    spec_key = (float(eigenvalues.max()), method)  # what fixes the η slider's range besides η and β
+    edge = momentum.max_stable_lr(eigenvalues, beta, method)
+    if state is None or state.get("at") != spec_key or lr > state["top"]:
+        state = {
+            "top": frames.live_top(edge, lr),
+            "at": spec_key,
+            "seen": {} if state is None else state.get("seen", {}),
+        }
+    st.session_state[LIVE_STATE] = state = {**state, "shown": now}
+    eta_top = state["top"]
+    views = tuple(v for v in ("rate_map", "momentum_errors") if controls.visible(v))
+    if fixed is not None:
+        st.subheader(
+            f"Rate map of {sidebar.METHOD_NAMES[map_method]}; what momentum would do: Polyak's heavy ball at (η*, β*) "
+            "(solid) against your GD at η (dashed)"
+        )
+    else:  # with GD and no λ > 0 there is no optimum to show: heavy ball at β = 0 is GD itself
+        st.subheader(
+            f"Rate map of {sidebar.METHOD_NAMES[map_method]}; error per direction: {sidebar.METHOD_NAMES[method]} "
+            "(solid) against plain GD at the same η (dashed)"
+        )
+    if views:
+        structure = live_momentum.momentum_spec(
+            method,
+            presenting(),
+            steps > 200,
+            fixed,
+            now[1] is not None,
+            controls.visible("lr") and controls.visible("live"),
+            controls.visible("beta") and controls.visible("live"),
+            views,
+        )
+        spec = live_momentum.with_ranges(structure, eta_top, now[1])
+        key = "mom"
+        live.show(
+            spec,
+            {**_live_frames(eigenvalues, theta0, steps), live.NOW: live.now_frame(eta=lr, beta=now[1])},
+            key=key,
+            alt_text=(
+                f"Heatmap of the convergence rate over step size × eigenvalue and momentum for {map_method}, with the "
+                "stability edges of GD, heavy ball and Nesterov and your spectrum as points; below, the error per "
+                "direction of the chosen optimizer against plain gradient descent on a log scale; recomputed in the "
+                "browser as the η and β sliders move."
+            ),
+            on_select=functools.partial(live_momentum.sync_from_live, key, LIVE_STATE, eigenvalues, method),
+            modes=("eta", "beta") if method != "gd" else ("eta",),
+            name="momentum",
+            export=lambda: charts.chart_csv(
+                {
+                    "cells": frames.rate_map_frame(map_method),
+                    "spectrum": frames.spectrum_on_map_frame(eigenvalues, lr, beta, map_method),
+                    "errors": _errors_at_sidebar(eigenvalues, lr, beta, theta0, steps, method, best),
+                }
+            ),
+        )
+    st.caption(
+        "Black: GD's edge ηλ = 2. Orange dashed: heavy ball's ηλ = 2 + 2β. Pink dotted: Nesterov's "
+        "ηλ = (2 + 2β)/(1 + 2β). Hover a cell for its regime: monotone (real positive roots), oscillating "
+        "(real negative), rippling (complex: rate √β for heavy ball), diverging (ρ ≥ 1). Triangles sit at the "
+        "map's edge for ηλ > 4. Drag η (and β) under the charts: your spectrum's points and every error curve "
+        "are recomputed in your browser from the closed form of each direction's recursion; when you let go, "
+        "the sidebar, the metrics and the link follow."
+    )
+
+
+eta_beta_view()

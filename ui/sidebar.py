@@ -213,16 +213,25 @@ METHOD_NAMES = {"gd": "gradient descent", "heavy_ball": "heavy ball", "nesterov"
 METHOD_CODES = {name: code for code, name in METHOD_NAMES.items()}
 
 
-def method_controls() -> tuple[str, float]:
-    """The optimizer (gd / heavy_ball / nesterov) and its momentum β (exact box plus slider)."""
-    box = st.sidebar
-    box.subheader("Optimizer")
+def method_control() -> str:
+    """The optimizer: gd / heavy_ball / nesterov."""
+    st.sidebar.subheader("Optimizer")
     # The URL carries the readable name (?method=heavy+ball); core takes the code.
-    method = METHOD_CODES[controls.select("method", "method", list(METHOD_CODES), container=box, radio=True)]
+    return METHOD_CODES[controls.select("method", "method", list(METHOD_CODES), container=st.sidebar, radio=True)]
+
+
+def beta_control(method: str, box=None) -> float:
+    """Momentum β (exact box plus slider), 0 for plain GD (nothing drawn); box as for lr_controls."""
     if method == "gd":
-        return method, 0.0
-    beta = controls.number_with_slider("momentum β", "beta", 0.5, 0.0, 0.999999, 0.99, container=box)
-    return method, float(beta)
+        return 0.0
+    box = st.sidebar if box is None else box
+    return float(controls.number_with_slider("momentum β", "beta", 0.5, 0.0, 0.999999, 0.99, container=box))
+
+
+def method_controls() -> tuple[str, float]:
+    """The optimizer and its momentum β."""
+    method = method_control()
+    return method, beta_control(method)
 
 
 # The EoS page's optimizers: the quadratic pages' three (same key "method" and names, so a choice among

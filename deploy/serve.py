@@ -43,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 COOKIE_SECRET_ENV = "STREAMLIT_SERVER_COOKIE_SECRET"
+RUN_DIR_ENV = "EOS_RUN_DIR"  # ui/eos_runs.RUN_DIR_ENV (serve.py does not import the app)
 ROUTE_COOKIE = "st_route"
 MAX_REPLICAS = 16
 START_TIMEOUT = 180.0  # seconds for every replica to answer /_stcore/health (a busy 2-core machine is slow)
@@ -219,7 +220,14 @@ class Cluster:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, COOKIE_SECRET_ENV: self.secret, "PYTHONUNBUFFERED": "1"},
+                # One directory of finished EoS runs for all replicas (ui/eos_runs.RunStore): a link trains
+                # once between them, and a replica that dies takes no finished run with it.
+                env={
+                    **os.environ,
+                    COOKIE_SECRET_ENV: self.secret,
+                    RUN_DIR_ENV: str(self.runtime / "runs"),
+                    "PYTHONUNBUFFERED": "1",
+                },
                 start_new_session=True,  # Ctrl-C reaches serve.py only, which stops the children in order
                 preexec_fn=_die_with_parent,
             )

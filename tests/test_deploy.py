@@ -217,6 +217,30 @@ def test_failover_restores_the_view_and_offers_a_cut_run_again(cluster):
     assert "exited with code -9" in serve_log and "restarted" in serve_log
 
 
+def test_a_run_trained_on_one_replica_is_shown_by_the_other(cluster):
+    """The replicas share finished EoS runs (deploy/serve.py gives them one directory): a class link
+    trains once between them, and a failover finds what the dead replica had finished."""
+
+    async def go():
+        first, second = Session(cluster.url, cookies=True), Session(cluster.url, cookies=True)
+        await first.connect()
+        second.cookies["st_route"] = other(first.replica)
+        await second.connect()
+        assert second.replica == other(first.replica)
+        try:
+            link = "esteps=300&eseed=4242&flow=false"
+            trained = await first.open("eos", link)
+            assert trained.ok and trained.progress > 0, (trained.errors, trained.alerts)  # a first visit trains
+            shown = await second.open("eos", link)
+            assert shown.ok and shown.progress == 0, (shown.errors, shown.progress)  # read, not trained again
+            assert not any("Press **Run**" in a for a in shown.alerts), shown.alerts
+        finally:
+            await first.close()
+            await second.close()
+
+    run(go())
+
+
 def test_everything_stops_together(cluster, tmp_path):
     # Last test of the module: SIGTERM to serve.py stops nginx and both replicas (the restarted one too).
     state = cluster.state()

@@ -9,10 +9,12 @@ training again. Entries are evicted least-recently-used under a byte budget.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -239,23 +241,54 @@ def _remember_data(X: np.ndarray, y: np.ndarray) -> str:
 
 
 class RunStore:
-    """An LRU of finished runs under a byte budget, with one lock per key for concurrent visitors."""
+    """An LRU of finished runs under a byte budget, with one lock per key for concurrent visitors.
 
-    def __init__(self, max_bytes: int = STORE_BYTES):
+    With a directory (RUN_DIR_ENV: deploy/serve.py gives its replicas one), every finished run and flow
+    is also written there, and a miss is looked up there: replicas behind one proxy train a link once
+    between them, and a replica that dies takes no finished run with it (the one a visitor fails over
+    to reads it). Files are .npz read with allow_pickle=False, named by a hash of the key."""
+
+    def __init__(self, max_bytes: int = STORE_BYTES, directory: str | Path | None = None):
         self.max_bytes = max_bytes
         self.items: OrderedDict = OrderedDict()
         self.sizes: dict = {}
         self.lock = threading.Lock()
         self.key_locks: dict = {}
+        self.directory = Path(directory) if directory else None
 
     def get(self, key):
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]
-        return None
+        if self.directory is None:
+            return None
+        try:
+            value = train_process.unpack(self._path(key).read_bytes())
+        except (OSError, ValueError):  # not there (or half-written by a replica that died): train it
+            return None
+        self._remember(key, value)
+        return value
 
     def put(self, key, value: dict) -> None:
+        self._remember(key, value)
+        if self.directory is None:
+            return
+        try:
+            data = train_process.pack(value)
+        except TypeError:  # a value that is not plain arrays and numbers: kept in memory only
+            return
+        path = self._path(key)
+        partial = path.with_suffix(f".{threading.get_ident()}.tmp")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(data)
+            os.replace(partial, path)  # other replicas see the whole file or none
+            self._prune()
+        except OSError:
+            partial.unlink(missing_ok=True)
+
+    def _remember(self, key, value: dict) -> None:
         size = sum(v.nbytes for v in value.values() if isinstance(v, np.ndarray))
         with self.lock:
             self.items[key] = value
@@ -266,6 +299,19 @@ class RunStore:
                 self.sizes.pop(old)
                 self.key_locks.pop(old, None)
 
+    def _path(self, key) -> Path:
+        # repr of the key (kind, the frozen RunConfig, η): the same text in every replica.
+        return self.directory / f"{hashlib.sha256(repr(key).encode()).hexdigest()[:32]}.npz"
+
+    def _prune(self) -> None:
+        """The directory under the same byte budget: the oldest files go first."""
+        files = sorted(self.directory.glob("*.npz"), key=lambda f: f.stat().st_mtime_ns, reverse=True)
+        total = 0
+        for f in files:
+            total += f.stat().st_size
+            if total > self.max_bytes:
+                f.unlink(missing_ok=True)
+
     def key_lock(self, key) -> threading.Lock:
         with self.lock:
             return self.key_locks.setdefault(key, threading.Lock())
@@ -275,9 +321,12 @@ class RunStore:
             return sum(self.sizes.values())
 
 
+RUN_DIR_ENV = "EOS_RUN_DIR"
+
+
 @st.cache_resource
 def store() -> RunStore:
-    return RunStore()
+    return RunStore(directory=os.environ.get(RUN_DIR_ENV) or None)
 
 
 def _key(config: RunConfig, lr: float, kind: str = "run"):

@@ -1,0 +1,51 @@
+"""The EoS run store's shared directory (ui/eos_runs.RunStore): what one replica trains, another reads."""
+
+import time
+
+import numpy as np
+
+from core import training as tr
+from ui import eos_runs
+
+
+def small_run() -> dict:
+    run = tr.train(lr=0.05, steps=100, widths=(8, 8, 1), n_samples=32, seed=1, sharpness_every=10)
+    return dict(run, stopped_at=-1, label="η = 0.05")
+
+
+def test_a_run_put_by_one_store_is_read_by_another_on_the_same_directory(tmp_path):
+    run = small_run()
+    key = ("run", "a config", 0.05)
+    eos_runs.RunStore(directory=tmp_path).put(key, run)
+    other = eos_runs.RunStore(directory=tmp_path)  # another replica: nothing in its memory
+    back = other.get(key)
+    assert back is not None and set(back) == set(run)
+    for name, value in run.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(back[name], value, err_msg=name)
+        else:
+            assert back[name] == value, name
+    assert other.get(("run", "a config", 0.06)) is None  # another η: not trained
+    assert eos_runs.RunStore().get(key) is None  # without the directory: memory only
+
+
+def test_a_failed_flow_is_shared_too_and_a_broken_file_means_train_again(tmp_path):
+    store = eos_runs.RunStore(directory=tmp_path)
+    store.put(("flow", "c", 0.1), {"step": None, "failed_at": 123.5})
+    assert eos_runs.RunStore(directory=tmp_path).get(("flow", "c", 0.1)) == {"step": None, "failed_at": 123.5}
+    key = ("run", "c", 0.1)
+    store._path(key).write_bytes(b"half a file")  # a replica killed while writing (os.replace makes it rare)
+    assert eos_runs.RunStore(directory=tmp_path).get(key) is None
+
+
+def test_the_directory_keeps_to_the_byte_budget_dropping_the_oldest(tmp_path):
+    run = small_run()
+    size = len(eos_runs.train_process.pack(run))
+    store = eos_runs.RunStore(max_bytes=int(2.5 * size), directory=tmp_path)
+    for i in range(5):
+        store.put(("run", "c", float(i)), run)
+        time.sleep(0.05)  # file times tick in jiffies: the order must be visible
+    files = list(tmp_path.glob("*.npz"))
+    assert len(files) == 2 and sum(f.stat().st_size for f in files) <= 2.5 * size
+    fresh = eos_runs.RunStore(directory=tmp_path)
+    assert fresh.get(("run", "c", 4.0)) is not None and fresh.get(("run", "c", 0.0)) is None

@@ -4,8 +4,8 @@ A Streamlit server runs every session's script in threads of one process: a trai
 thread (pure Python loops around small matrix products) held the GIL for seconds, and every other
 visitor on that replica waited for it (the load test's tail). Here the training runs in a process of
 its own, forked from a forkserver that has core.training imported (a start costs milliseconds, not
-the 0.5 s of importing scipy), at a lower CPU priority than the server's reruns. The script thread
-only waits on a pipe (the GIL released) and draws the progress the child reports.
+the 0.5 s of importing scipy). The script thread only waits on a pipe (the GIL released) and draws
+the progress the child reports.
 
 Nothing is pickled by this code: requests are JSON, arrays travel as .npz bytes read with
 allow_pickle=False (multiprocessing itself passes the pipe and these bytes to the child).
@@ -13,22 +13,27 @@ allow_pickle=False (multiprocessing itself passes the pipe and these bytes to th
 
 from __future__ import annotations
 
+import importlib.machinery
 import io
 import json
 import multiprocessing
 import multiprocessing.forkserver
-import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from core import training as tr
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-# "__main__" too: the forkserver imports the main script (streamlit's entry point) once, so that a child does not
-# import it again before it starts (multiprocessing re-imports the main module in each spawned child).
-_CONTEXT.set_forkserver_preload(["__main__", "core.training"])
-NICE = 5  # below the server's reruns: a class's clicks come before one visitor's training
+_CONTEXT.set_forkserver_preload(["ui.train_process"])  # and so core.training, numpy and scipy
+# The forkserver imports its preload with the sys.path of the moment it starts; Streamlit puts the app's
+# folder there only while a script runs (a preload that fails to import is skipped silently).
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
 META = "__meta__"
 FUNCTIONS = {"train": tr.train, "gradient_flow": tr.gradient_flow}
 
@@ -59,22 +64,35 @@ def unpack(data: bytes) -> dict:
     return values
 
 
+def _main_module_named() -> None:
+    """multiprocessing runs the parent's main script again in every child (as __mp_main__) unless the
+    main module's spec names it; under Streamlit the main module is the app script, so each child ran
+    app.py (≈ 0.85 s, and app.py's own warm-up) before training. Named "__main__", it is left alone."""
+    main = sys.modules["__main__"]
+    if getattr(main, "__spec__", None) is None:
+        main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+
+
 def warm() -> None:
     """Start the forkserver (it imports core.training, ≈ 0.6 s) before the first training needs it."""
+    _main_module_named()
     multiprocessing.forkserver.ensure_running()
 
 
 def _child(conn, name: str, request: str, data: bytes | None) -> None:
     """The child: run core.training's `name`, sending each partial run (train) and then the result."""
-    os.nice(NICE)
-    kwargs = json.loads(request)
-    if data is not None:
-        arrays = unpack(data)
-        kwargs["data"] = (arrays["X"], arrays["y"])
-    kwargs["widths"] = tuple(kwargs["widths"])
-    if name == "train":
-        kwargs["callback"] = lambda partial, t: conn.send_bytes(pack({**partial, "_t": t}))
+    # (Not niced: at a lower priority a training took 3× longer on a machine that was merely busy, and
+    # under a class's load visitors opening the EoS page waited 8–23 s for the default run.)
+    threadpool_limits(limits=1)  # as in the server (ui/runtime.py): threads made these small products 5× slower
     try:
+        kwargs = json.loads(request)
+        if data is not None:
+            arrays = unpack(data)
+            kwargs["data"] = (arrays["X"], arrays["y"])
+        if "widths" in kwargs:
+            kwargs["widths"] = tuple(kwargs["widths"])
+        if name == "train":
+            kwargs["callback"] = lambda partial, t: conn.send_bytes(pack({**partial, "_t": t}))
         result = FUNCTIONS[name](**kwargs)
         conn.send_bytes(pack({**result, "_t": -1}))
     except (BrokenPipeError, EOFError):  # the server stopped waiting (rerun, session gone, killed)
@@ -108,6 +126,7 @@ def call(name: str, kwargs: dict, max_seconds: float, report=None) -> tuple[dict
     packed = None if data is None else pack({"X": np.asarray(data[0]), "y": np.asarray(data[1])})
     parent, child = _CONTEXT.Pipe(duplex=False)
     process = _CONTEXT.Process(target=_child, args=(child, name, json.dumps(kwargs), packed), daemon=True)
+    _main_module_named()
     process.start()
     child.close()
     start, last = time.perf_counter(), {}

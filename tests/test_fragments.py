@@ -49,3 +49,22 @@ def test_a_slider_of_eta_or_beta_reruns_only_its_fragment_and_its_box_follows(se
             await session.close()
 
     asyncio.run(go())
+
+
+def test_a_mark_that_switches_the_method_reruns_the_whole_page(server):
+    """(η*, β*) is drawn by the momentum page's η fragment but switches GD to heavy ball, which the page
+    outside the fragment shows (the method radio, the update rule, the β controls): the page reruns."""
+
+    async def go():
+        session = Session(server.url)
+        await session.connect()
+        try:
+            assert (await session.open("momentum", "")).ok
+            assert session.widget("method").value == "gradient descent" and not session.has("_beta_slider")
+            jumped = await session.press("jump")  # (the client reads on past the fragment run's st.rerun())
+            assert jumped.ok and jumped.status == ForwardMsg.FINISHED_SUCCESSFULLY, jumped.errors
+            assert session.widget("method").value == "heavy ball" and session.has("_beta_slider")
+        finally:
+            await session.close()
+
+    asyncio.run(go())

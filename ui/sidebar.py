@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import momentum
 from core import quadratic as q
@@ -115,8 +116,13 @@ def _switch_units(eta_max: float) -> None:
         st.session_state["lr"] = float(st.session_state.get("lrr", 1.0)) * eta_max
 
 
+WHOLE_PAGE = "_mark_whole_page"  # a mark changed more than η (the method): the whole page must rerun
+
+
 def _set_lr(value: float, unit: float, extra: dict) -> None:
     st.session_state.update(extra)  # e.g. the method and β that go with this η
+    if extra:
+        st.session_state[WHOLE_PAGE] = True
     if st.session_state.get("rel"):
         st.session_state["lrr"] = value / unit
     else:
@@ -184,6 +190,8 @@ def lr_controls(
     method's η_max and η* (lr_marks). A switch enters η as a multiple of the method's η_max
     instead. slider_reach: the slider's top in absolute η (default 2.5 η_max); box: where to draw
     (default the sidebar; a page's η fragment passes the sidebar container it reserved)."""
+    if st.session_state.pop(WHOLE_PAGE, False) and get_script_run_ctx().fragment_ids_this_run:
+        st.rerun()  # a fragment drew the mark, but the method it switched to is the page's: rerun all of it
     box = st.sidebar if box is None else box
     box.subheader("Learning rate η")
     unit = _unit(eigenvalues, beta, method)

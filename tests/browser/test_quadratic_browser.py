@@ -1,5 +1,7 @@
 """The home page and the quadratic explorer in a real Chromium."""
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from tests.browser.conftest import open_app, screenshot, start_server, stop_server, wait_idle
 
 
@@ -29,6 +31,13 @@ def test_deep_link_on_a_cold_server_goes_through_the_router(page):
     proc, url = start_server()
     try:
         open_app(page, f"{url}/quadratic")
+        # Before the first run the frontend lists the files; the run (rerouted) replaces them with the
+        # router's titles. A cold server on a busy machine may not have started that run yet: wait for it.
+        menu = "(document.querySelector('[data-testid=stSidebarNav]')?.innerText || '')"
+        try:
+            page.wait_for_function(f"{menu}.includes('Quadratic explorer')", timeout=30_000)
+        except PlaywrightTimeout:  # the assertion below says what the menu shows
+            pass
         nav = page.locator("[data-testid=stSidebarNav]").inner_text()
         assert "Quadratic explorer" in nav and "Home" in nav, nav  # the router's titles, not file names
     finally:

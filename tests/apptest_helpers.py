@@ -1,5 +1,8 @@
-"""Helpers for AppTest: run a page through app.py's router and read every chart's data."""
+"""Helpers for AppTest (run a page through app.py's router and read every chart's data), and for the
+tests that speak Streamlit's protocol through loadtest/client.py (run_async)."""
 
+import asyncio
+import concurrent.futures
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +12,13 @@ from streamlit.testing.v1 import AppTest
 
 VERDICTS = ("Converges", "Diverges", "Oscillates forever", "Does not move")
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def run_async(coro, timeout: float = 120):
+    """Run the coroutine on an event loop of its own thread: the browser tests' session-wide Playwright
+    (sync API) keeps a loop running on this thread, where asyncio.run() refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coro, timeout)).result()
 
 
 def open_page(page: str, query: dict | None = None, timeout: float = 60) -> AppTest:

@@ -15,7 +15,6 @@ failover runs are in loadtest/run.py --proxy, not here.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 import os
 import signal
@@ -26,6 +25,7 @@ import pytest
 
 from deploy.serve import find_nginx
 from loadtest.client import XSRF_COOKIE, Session, start_cluster
+from tests.apptest_helpers import run_async
 
 SPECTRUM = b"0.5\n1.5\n3.25\n7.75\n"  # an uploaded column of eigenvalues: its verdict names lambda = 7.75
 VIEW = "preset=two+clusters&n=12&lo=0.3&hi=4&lr=0.4"  # a class link: the view lives in the URL
@@ -45,13 +45,6 @@ def cluster(tmp_path_factory):
     c = start_cluster(2, log_dir=str(tmp_path_factory.mktemp("serve")))
     yield c
     c.stop()
-
-
-def run(coro):
-    """Run the coroutine on an event loop of its own thread: the browser tests' session-wide Playwright
-    (sync API) keeps a loop running on this thread, where asyncio.run() refuses to start."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, asyncio.wait_for(coro, 120)).result()
 
 
 def access_log(cluster) -> list[str]:
@@ -98,7 +91,7 @@ def test_health_cookie_and_spread_over_replicas(cluster):
             for session in (a, b, c):
                 await session.close()
 
-    run(go())
+    run_async(go())
 
 
 def test_replicas_share_one_cookie_secret_that_is_not_written_down(cluster):
@@ -142,7 +135,31 @@ def test_upload_and_download_reach_the_sessions_replica(cluster):
         finally:
             await s.close()
 
-    run(go())
+    run_async(go())
+
+
+def test_a_run_trained_on_one_replica_is_shown_by_the_other(cluster):
+    """The replicas share finished EoS runs (deploy/serve.py gives them one directory): a class link
+    trains once between them, and a failover finds what the dead replica had finished."""
+
+    async def go():
+        first, second = Session(cluster.url, cookies=True), Session(cluster.url, cookies=True)
+        await first.connect()
+        second.cookies["st_route"] = other(first.replica)
+        await second.connect()
+        assert second.replica == other(first.replica)
+        try:
+            link = "esteps=300&eseed=4242&flow=false"
+            trained = await first.open("eos", link)
+            assert trained.ok and trained.progress > 0, (trained.errors, trained.alerts)  # a first visit trains
+            shown = await second.open("eos", link)
+            assert shown.ok and shown.progress == 0, (shown.errors, shown.progress)  # read, not trained again
+            assert not any("Press **Run**" in a for a in shown.alerts), shown.alerts
+        finally:
+            await first.close()
+            await second.close()
+
+    run_async(go())
 
 
 def test_failover_restores_the_view_and_offers_a_cut_run_again(cluster):
@@ -212,33 +229,9 @@ def test_failover_restores_the_view_and_offers_a_cut_run_again(cluster):
             for s in (visitor, trainer, bystander):
                 await s.close()
 
-    run(go())
+    run_async(go())
     serve_log = (Path(cluster.log) / "serve.log").read_text()
     assert "exited with code -9" in serve_log and "restarted" in serve_log
-
-
-def test_a_run_trained_on_one_replica_is_shown_by_the_other(cluster):
-    """The replicas share finished EoS runs (deploy/serve.py gives them one directory): a class link
-    trains once between them, and a failover finds what the dead replica had finished."""
-
-    async def go():
-        first, second = Session(cluster.url, cookies=True), Session(cluster.url, cookies=True)
-        await first.connect()
-        second.cookies["st_route"] = other(first.replica)
-        await second.connect()
-        assert second.replica == other(first.replica)
-        try:
-            link = "esteps=300&eseed=4242&flow=false"
-            trained = await first.open("eos", link)
-            assert trained.ok and trained.progress > 0, (trained.errors, trained.alerts)  # a first visit trains
-            shown = await second.open("eos", link)
-            assert shown.ok and shown.progress == 0, (shown.errors, shown.progress)  # read, not trained again
-            assert not any("Press **Run**" in a for a in shown.alerts), shown.alerts
-        finally:
-            await first.close()
-            await second.close()
-
-    run(go())
 
 
 def test_everything_stops_together(cluster, tmp_path):

@@ -1,12 +1,11 @@
 """η (and β) changes rerun only their page's fragment, through a real server and Streamlit's protocol
 (loadtest/client.py speaks it as the browser does, fragment ids included), and what they drive follows."""
 
-import asyncio
-
 import pytest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from loadtest.client import ROOT, Session, start_server
+from tests.apptest_helpers import run_async
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +47,7 @@ def test_a_slider_of_eta_or_beta_reruns_only_its_fragment_and_its_box_follows(se
         finally:
             await session.close()
 
-    asyncio.run(go())
+    run_async(go())
 
 
 def test_a_mark_that_switches_the_method_reruns_the_whole_page(server):
@@ -67,4 +66,4 @@ def test_a_mark_that_switches_the_method_reruns_the_whole_page(server):
         finally:
             await session.close()
 
-    asyncio.run(go())
+    run_async(go())

@@ -34,8 +34,10 @@ def test_a_failed_flow_is_shared_too_and_a_broken_file_means_train_again(tmp_pat
     store.put(("flow", "c", 0.1), {"step": None, "failed_at": 123.5})
     assert eos_runs.RunStore(directory=tmp_path).get(("flow", "c", 0.1)) == {"step": None, "failed_at": 123.5}
     key = ("run", "c", 0.1)
-    store._path(key).write_bytes(b"half a file")  # a replica killed while writing (os.replace makes it rare)
-    assert eos_runs.RunStore(directory=tmp_path).get(key) is None
+    whole = eos_runs.train_process.pack(small_run())
+    for broken in (b"half a file", whole[: len(whole) // 2]):  # not npz; an npz cut short
+        store._path(key).write_bytes(broken)
+        assert eos_runs.RunStore(directory=tmp_path).get(key) is None
 
 
 def test_the_directory_keeps_to_the_byte_budget_dropping_the_oldest(tmp_path):

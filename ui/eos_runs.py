@@ -12,6 +12,7 @@ import hashlib
 import os
 import threading
 import time
+import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,7 +266,7 @@ class RunStore:
             return None
         try:
             value = train_process.unpack(self._path(key).read_bytes())
-        except (OSError, ValueError):  # not there (or half-written by a replica that died): train it
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):  # not there, or cut short: train it
             return None
         self._remember(key, value)
         return value

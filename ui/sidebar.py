@@ -190,7 +190,8 @@ def lr_controls(
     method's η_max and η* (lr_marks). A switch enters η as a multiple of the method's η_max
     instead. slider_reach: the slider's top in absolute η (default 2.5 η_max); box: where to draw
     (default the sidebar; a page's η fragment passes the sidebar container it reserved)."""
-    if st.session_state.pop(WHOLE_PAGE, False) and get_script_run_ctx().fragment_ids_this_run:
+    ctx = get_script_run_ctx()
+    if st.session_state.pop(WHOLE_PAGE, False) and ctx is not None and ctx.fragment_ids_this_run:
         st.rerun()  # a fragment drew the mark, but the method it switched to is the page's: rerun all of it
     box = st.sidebar if box is None else box
     box.subheader("Learning rate η")

@@ -14,15 +14,20 @@ from threadpoolctl import threadpool_limits
 
 BLAS_LIMIT = threadpool_limits(limits=1)
 
-# Started now, in the background, so that the first visitors do not wait for them: the forkserver
-# that EoS trainings run in (ui/train_process.py: it imports core.training, ≈ 0.6 s), and the
-# quadratic page's chart structures a class link needs (≈ 0.5 s of Altair each).
+# Prepared in the background, so that the visitors after the first do not wait for them: the forkserver
+# that EoS trainings run in (ui/train_process.py: it imports core.training, ≈ 0.6 s), and the quadratic
+# page's chart structures a class link needs (≈ 0.5 s of Altair each). After a pause: the first visit
+# (this run; a shared link to a sleeping copy) is drawn first (with no pause it took 5.8 s, not 3.5–4.1).
 import threading  # noqa: E402
+import time  # noqa: E402
 
 from ui import live, train_process  # noqa: E402
 
+WARM_AFTER = 5.0  # seconds
+
 
 def _warm() -> None:
+    time.sleep(WARM_AFTER)
     train_process.warm()
     live.warm_specs()
 

@@ -110,9 +110,8 @@ pressed = st.session_state.pop("eos_run_requested", False)
 if config is not None and (pressed or first_visit) and not ready:
     st.session_state["eos_auto"] = True
     with st.status(f"Training {len(config.lrs)} run(s)…", expanded=True) as status:
-        run_all(config, status)
-        status.update(label="Done", state="complete", expanded=False)
-    ready = True
+        ready = run_all(config, status)
+        status.update(label="Done" if ready else "Stopped", state="complete" if ready else "error", expanded=False)
 st.session_state["eos_auto"] = True
 
 if config is not None and ready:

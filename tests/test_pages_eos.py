@@ -59,3 +59,17 @@ def test_changed_settings_wait_for_run():
     assert len(chart_frames(at)[1]["loss"]) == before  # still the previous run
     at.button(key="run").click().run()
     assert chart_frames(at)[1]["loss"]["step"].max() == 150
+
+
+def test_a_training_process_that_dies_is_said_and_nothing_is_shown_as_trained(monkeypatch):
+    from ui import train_process
+
+    def died(kwargs, report, max_seconds):
+        raise train_process.TrainingFailed("the training process ended (exit code -9)")
+
+    monkeypatch.setattr(train_process, "train", died)
+    at = open_page("eos", {"esteps": "300", "eseed": "9191", "flow": "false"}, timeout=120)  # a first visit trains
+    assert not at.exception
+    assert any("did not finish" in e.value and "exit code -9" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("Press **Run** to train" in i.value for i in at.info)  # no run shown as trained
+    assert not at.get("vega_lite_chart")

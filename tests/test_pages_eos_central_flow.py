@@ -4,9 +4,8 @@ configuration, and where it does not apply (momentum, Adam, SGD, schedules, over
 import numpy as np
 import pytest
 
-from core import central_flow
 from tests.apptest_helpers import assert_charts_clean, chart_frames, open_page
-from ui import central_flow_views
+from ui import central_flow_views, train_process
 
 
 @pytest.mark.parametrize(
@@ -69,13 +68,13 @@ def test_off_by_default():
 
 def test_one_computation_per_configuration(monkeypatch):
     calls = []
-    real = central_flow.run
+    real = train_process.central_flow_run  # (the flow itself runs in a child process)
 
-    def counting(*args, **kwargs):
+    def counting(kwargs, report, max_seconds):
         calls.append(kwargs.get("record_every"))
-        return real(*args, **kwargs)
+        return real(kwargs, report, max_seconds)
 
-    monkeypatch.setattr(central_flow, "run", counting)
+    monkeypatch.setattr(train_process, "central_flow_run", counting)
     query = {"esteps": "150", "cflow": "true", "flow": "false", "eseed": "11", "etas": "0.3"}
     first = open_page("eos", query, timeout=240)
     second = open_page("eos", query, timeout=240)  # another session opening the same link

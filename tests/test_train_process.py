@@ -76,3 +76,13 @@ def test_the_child_integrates_the_same_gradient_flow():
     flow = train_process.gradient_flow(dict(kwargs), 30.0)
     assert flow is not None and flow["success"]
     assert_same_run(flow, tr.gradient_flow(**kwargs))
+
+
+def test_the_child_computes_the_same_central_flow():
+    from core import central_flow
+
+    kwargs = dict(lr=0.5, steps=200, widths=(8, 8, 1), n_samples=32, seed=1, record_every=10, max_seconds=30.0)
+    seen = []
+    flow = train_process.central_flow_run(dict(kwargs), lambda part, t: seen.append(t), 60.0)
+    assert flow is not None and seen
+    assert_same_run(flow, central_flow.run(**kwargs))

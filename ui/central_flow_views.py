@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from core import central_flow, network
-from ui import charts, controls, eos_runs, eos_views
+from ui import charts, controls, eos_runs, eos_views, train_process
 from ui.charts import NEUTRAL, OKABE_ITO, _named, finish
 
 MAX_COST = 2.5e8  # steps × samples × parameters; the default run (5.5e7) takes ≈ 4.5 s of one core
@@ -113,14 +113,14 @@ def compute(config, lr: float, container) -> dict | None:
             )
 
         try:
-            flow = central_flow.run(
-                lr,
-                record_every=_record_every(config),
-                max_seconds=MAX_SECONDS,
-                callback=report,
-                **config.train_kwargs(),
+            flow = train_process.central_flow_run(
+                dict(config.train_kwargs(), lr=lr, record_every=_record_every(config), max_seconds=MAX_SECONDS),
+                report,
+                MAX_SECONDS + 10.0,  # its own budget stops it first; this one only if the child hangs
             )
-        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            if flow is None:
+                raise train_process.TrainingFailed(f"no answer within {MAX_SECONDS + 10:.0f} s")
+        except train_process.TrainingFailed as exc:  # core's own errors (ValueError, …) come as its message
             store.put(key, {"failed_at": time.time()})
             progress.empty()
             container.error(

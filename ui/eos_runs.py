@@ -23,7 +23,7 @@ import streamlit as st
 from core import datasets, network
 from core import spectrum as sp
 from core import training as tr
-from ui import charts, eos_views, train_process
+from ui import charts, controls, eos_views, train_process
 
 MAX_RUNS = 4
 MAX_HIDDEN_LAYERS = 6
@@ -378,8 +378,9 @@ def _pad(partial: dict, steps: int) -> dict:
     return run
 
 
-def run_all(config: RunConfig, container) -> None:
-    """Train every η of the config that is not in the store yet (others wait for the same key)."""
+def run_all(config: RunConfig, container) -> bool:
+    """Train every η of the config that is not in the store yet (others wait for the same key); False if
+    a training process failed (said on the page; nothing of that run is stored or shown)."""
     for lr in config.lrs:
         key = _key(config, lr)
         with store().key_lock(key):
@@ -387,13 +388,24 @@ def run_all(config: RunConfig, container) -> None:
                 continue
             progress = container.progress(0.0, text=f"{eos_views.run_label(lr)}: starting")
             live = container.empty()
-            run = train_one(config, lr, progress, live)
+            try:
+                run = train_one(config, lr, progress, live)
+            except train_process.TrainingFailed as exc:
+                progress.empty()
+                live.empty()
+                st.error(
+                    f"**{eos_views.run_label(lr)} did not finish**: its training process failed "
+                    f"({controls.escape_markdown(exc)}). Press **Run** to try again.",
+                    icon=":material/error:",
+                )
+                return False
             store().put(key, run)
             live.empty()
             if run.get("stopped_at", -1) >= 0:
                 container.warning(
                     f"{eos_views.run_label(lr)} stopped after {MAX_SECONDS:.0f} s at step {run['stopped_at']:,}."
                 )
+    return True
 
 
 FLOW_SECONDS = 8.0
@@ -423,18 +435,21 @@ def flow_distance(config: RunConfig, lr: float) -> dict | None:
         kwargs = dict(config.train_kwargs(), steps=horizon)
         t_end = tr.flow_time(lr, config.method, config.beta) * horizon
         with st.spinner(f"Integrating gradient flow to t = {t_end:g} (solve_ivp, BDF)…"):
-            flow = train_process.gradient_flow(
-                dict(
-                    kwargs,
-                    lr=lr,
-                    sharpness_every=config.every,
-                    with_sharpness=False,
-                    method=config.method,
-                    beta=config.beta,
-                    max_seconds=FLOW_SECONDS,
-                ),
-                FLOW_SECONDS + 5.0,  # its own budget stops it first; this one only if the child hangs
-            )
+            try:
+                flow = train_process.gradient_flow(
+                    dict(
+                        kwargs,
+                        lr=lr,
+                        sharpness_every=config.every,
+                        with_sharpness=False,
+                        method=config.method,
+                        beta=config.beta,
+                        max_seconds=FLOW_SECONDS,
+                    ),
+                    FLOW_SECONDS + 5.0,  # its own budget stops it first; this one only if the child hangs
+                )
+            except train_process.TrainingFailed:  # the child died: as a flow that did not finish
+                flow = None
         ok = flow is not None and flow["success"]
         result = tr.distance_to_flow(run, flow) if ok else {"step": None, "failed_at": time.time()}
         store().put(key, result)

@@ -1,4 +1,4 @@
-"""Train a run in a child process, so that its seconds of numpy never hold the server's GIL.
+"""Train a run (or integrate a flow) in a child process, so its seconds of numpy never hold the server's GIL.
 
 A Streamlit server runs every session's script in threads of one process: a training in a script
 thread (pure Python loops around small matrix products) held the GIL for seconds, and every other
@@ -25,17 +25,19 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from core import central_flow
 from core import training as tr
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["ui.train_process"])  # and so core.training, numpy and scipy
+_CONTEXT.set_forkserver_preload(["ui.train_process"])  # and so core.training, central_flow, numpy, scipy
 # The forkserver imports its preload with the sys.path of the moment it starts; Streamlit puts the app's
 # folder there only while a script runs (a preload that fails to import is skipped silently).
 _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.append(_ROOT)
 META = "__meta__"
-FUNCTIONS = {"train": tr.train, "gradient_flow": tr.gradient_flow}
+FUNCTIONS = {"train": tr.train, "gradient_flow": tr.gradient_flow, "central_flow": central_flow.run}
+REPORTING = {"train", "central_flow"}  # these take callback(partial, t)
 
 
 def pack(values: dict) -> bytes:
@@ -91,7 +93,7 @@ def _child(conn, name: str, request: str, data: bytes | None) -> None:
             kwargs["data"] = (arrays["X"], arrays["y"])
         if "widths" in kwargs:
             kwargs["widths"] = tuple(kwargs["widths"])
-        if name == "train":
+        if name in REPORTING:
             kwargs["callback"] = lambda partial, t: conn.send_bytes(pack({**partial, "_t": t}))
         result = FUNCTIONS[name](**kwargs)
         conn.send_bytes(pack({**result, "_t": -1}))
@@ -117,6 +119,13 @@ def gradient_flow(kwargs: dict, max_seconds: float) -> dict | None:
     """core.training.gradient_flow(**kwargs) in a child process; None if it is not back by max_seconds
     (its own max_seconds keyword stops it sooner)."""
     flow, finished = call("gradient_flow", kwargs, max_seconds)
+    return flow if finished else None
+
+
+def central_flow_run(kwargs: dict, report, max_seconds: float) -> dict | None:
+    """core.central_flow.run(**kwargs) in a child process, report(partial, t) as for train; None if it is
+    not back by max_seconds (its own max_seconds keyword stops it sooner)."""
+    flow, finished = call("central_flow", kwargs, max_seconds, report)
     return flow if finished else None
 
 

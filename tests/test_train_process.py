@@ -86,3 +86,16 @@ def test_the_child_computes_the_same_central_flow():
     flow = train_process.central_flow_run(dict(kwargs), lambda part, t: seen.append(t), 60.0)
     assert flow is not None and seen
     assert_same_run(flow, central_flow.run(**kwargs))
+
+
+def test_a_child_that_cannot_start_is_a_training_failure(monkeypatch):
+    class NoProcess:  # the host refuses a new process (e.g. a container's pid limit)
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def start(self):
+            raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(train_process._CONTEXT, "Process", NoProcess)
+    with pytest.raises(train_process.TrainingFailed, match="could start"):
+        train_process.train(dict(SMALL), lambda part, t: None, 5.0)

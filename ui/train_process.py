@@ -82,7 +82,7 @@ def warm() -> None:
 
 
 def _child(conn, name: str, request: str, data: bytes | None) -> None:
-    """The child: run core.training's `name`, sending each partial run (train) and then the result."""
+    """The child: run FUNCTIONS[name], sending each partial result (train, central flow), then the result."""
     # (Not niced: at a lower priority a training took 3× longer on a machine that was merely busy, and
     # under a class's load visitors opening the EoS page waited 8–23 s for the default run.)
     threadpool_limits(limits=1)  # as in the server (ui/runtime.py): threads made these small products 5× slower
@@ -130,13 +130,20 @@ def central_flow_run(kwargs: dict, report, max_seconds: float) -> dict | None:
 
 
 def call(name: str, kwargs: dict, max_seconds: float, report=None) -> tuple[dict, bool]:
+    """FUNCTIONS[name](**kwargs) in a child: (result, True), or (the last partial, False) past max_seconds;
+    TrainingFailed if the child raised, died or could not start."""
     kwargs = dict(kwargs)
     data = kwargs.pop("data", None)
     packed = None if data is None else pack({"X": np.asarray(data[0]), "y": np.asarray(data[1])})
     parent, child = _CONTEXT.Pipe(duplex=False)
     process = _CONTEXT.Process(target=_child, args=(child, name, json.dumps(kwargs), packed), daemon=True)
     _main_module_named()
-    process.start()
+    try:
+        process.start()
+    except OSError as exc:  # no process or forkserver could be started (limits of the host)
+        child.close()
+        parent.close()
+        raise TrainingFailed(f"no training process could start ({exc})") from None
     child.close()
     start, last = time.perf_counter(), {}
     try:

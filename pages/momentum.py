@@ -12,7 +12,7 @@ from ui.style import presenting
 
 ensure_app_router()
 
-LIVE_STATE = "_live_mom"  # {"top": the η slider's range, "at": what fixed it, "shown": (η, β), "seen": stamps}
+LIVE_STATE = "_live_mom"  # see live_momentum.live_top
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -107,21 +107,10 @@ def summary_view(lr: float, beta: float) -> None:
 
 def live_view(lr: float, beta: float) -> None:
     # η and β are not in the live chart's spec: they travel in the dataset "now" (ui.live.live_params), so a
-    # sidebar change updates the chart in place, sliders included. The η slider's range is fixed with the
-    # spec (a released β moves the edge but must not rebuild it): set anew for a new spectrum or method, or
-    # when η passes it.
-    state = st.session_state.get(LIVE_STATE)
+    # sidebar change updates the chart in place, sliders included.
     now = (lr, beta if method != "gd" else None)
-    spec_key = (float(eigenvalues.max()), method)  # what fixes the η slider's range besides η and β
     edge = momentum.max_stable_lr(eigenvalues, beta, method)
-    if state is None or state.get("at") != spec_key or lr > state["top"]:
-        state = {
-            "top": frames.live_top(edge, lr),
-            "at": spec_key,
-            "seen": {} if state is None else state.get("seen", {}),
-        }
-    st.session_state[LIVE_STATE] = state = {**state, "shown": now}
-    eta_top = state["top"]
+    eta_top = live_momentum.live_top(LIVE_STATE, (float(eigenvalues.max()), method), edge, lr, now)
     views = tuple(v for v in ("rate_map", "momentum_errors") if controls.visible(v))
     if fixed is not None:
         st.subheader(

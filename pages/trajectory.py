@@ -13,7 +13,7 @@ from ui.style import presenting
 
 ensure_app_router()
 
-LIVE_STATE = "_live_traj"  # {"top": the η slider's range, "at": what fixed it, "shown": (η, β), "seen": stamps}
+LIVE_STATE = "_live_traj"  # see live_momentum.live_top
 SYNCED = "_live_traj_synced"  # a release set the sidebar from inside the fragment: rerun the whole page
 
 
@@ -100,16 +100,9 @@ playing = controls.toggle("▶ play (animate the step)", "play", value=False)
 controls.show_url_notices()  # this toggle and the step slider come after the sidebar's notices
 
 # η and β are not in the live chart's spec: they travel in the dataset "now" (ui.live.live_params), so a
-# sidebar change updates the chart in place, sliders included. The η slider's range is fixed with the
-# spec (a released β moves the edge but must not rebuild it): set anew for a new spectrum or method, or
-# when η passes it.
-state = st.session_state.get(LIVE_STATE)
+# sidebar change updates the chart in place, sliders included.
 now = (lr, beta if method != "gd" else None)
-spec_key = (l1, l2, method)  # what fixes the η slider's range besides η and β
-if state is None or state.get("at") != spec_key or lr > state["top"]:
-    state = {"top": frames.live_top(edge, lr), "at": spec_key, "seen": {} if state is None else state.get("seen", {})}
-st.session_state[LIVE_STATE] = state = {**state, "shown": now}
-eta_top = state["top"]
+eta_top = live_momentum.live_top(LIVE_STATE, (l1, l2, method), edge, lr, now)
 live_frames = _live_frames(l1, l2, angle, x0, y0, steps)
 views = tuple(v for v in ("trajectory", "coords") if controls.visible(v))
 

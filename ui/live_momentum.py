@@ -466,6 +466,18 @@ def trajectory_spec(
     return live.with_params(_configure(chart, big), raw, validate=VALIDATE)
 
 
+def live_top(state_key: str, spec_key, edge: float, lr: float, shown: tuple) -> float:
+    """The live η slider's top, kept in session state (state_key) with the (η, β) on screen (`shown`, which
+    sync_from_live reads) and the release stamps seen. The range is fixed with the spec (a released β moves
+    the edge but must not rebuild it): set anew for a new spec_key (spectrum and method), or when η passes it."""
+    state = st.session_state.get(state_key)
+    if state is None or state.get("at") != spec_key or lr > state["top"]:
+        seen = {} if state is None else state.get("seen", {})
+        state = {"top": frames.live_top(edge, lr), "at": spec_key, "seen": seen}
+    st.session_state[state_key] = {**state, "shown": shown}
+    return state["top"]
+
+
 def with_ranges(spec: dict, eta_top: float, beta: float | None) -> dict:
     """A page's cached chart with its sliders' ranges: η over [0, eta_top], β over [0, max(0.99, β)]."""
     return live.with_ranges(spec, {ETA: eta_top, BETA: None if beta is None else max(0.99, beta)})

@@ -448,7 +448,7 @@ def flow_distance(config: RunConfig, lr: float) -> dict | None:
                     ),
                     FLOW_SECONDS + 5.0,  # its own budget stops it first; this one only if the child hangs
                 )
-            except train_process.TrainingFailed:  # the child died: as a flow that did not finish
+            except train_process.TrainingFailed:  # the child died or hung: as a flow that did not finish
                 flow = None
         ok = flow is not None and flow["success"]
         result = tr.distance_to_flow(run, flow) if ok else {"step": None, "failed_at": time.time()}

@@ -115,18 +115,23 @@ def train(kwargs: dict, report, max_seconds: float) -> tuple[dict, bool]:
     return call("train", kwargs, max_seconds, report)
 
 
-def gradient_flow(kwargs: dict, max_seconds: float) -> dict | None:
-    """core.training.gradient_flow(**kwargs) in a child process; None if it is not back by max_seconds
-    (its own max_seconds keyword stops it sooner)."""
-    flow, finished = call("gradient_flow", kwargs, max_seconds)
-    return flow if finished else None
+def gradient_flow(kwargs: dict, max_seconds: float) -> dict:
+    """core.training.gradient_flow(**kwargs) in a child process (its own max_seconds keyword stops it
+    sooner than max_seconds, which only catches a child that hangs)."""
+    return _finished("gradient_flow", kwargs, max_seconds)
 
 
-def central_flow_run(kwargs: dict, report, max_seconds: float) -> dict | None:
-    """core.central_flow.run(**kwargs) in a child process, report(partial, t) as for train; None if it is
-    not back by max_seconds (its own max_seconds keyword stops it sooner)."""
-    flow, finished = call("central_flow", kwargs, max_seconds, report)
-    return flow if finished else None
+def central_flow_run(kwargs: dict, report, max_seconds: float) -> dict:
+    """core.central_flow.run(**kwargs) in a child process, report(partial, t) as for train (max_seconds as
+    for gradient_flow)."""
+    return _finished("central_flow", kwargs, max_seconds, report)
+
+
+def _finished(name: str, kwargs: dict, max_seconds: float, report=None) -> dict:
+    result, finished = call(name, kwargs, max_seconds, report)
+    if not finished:
+        raise TrainingFailed(f"no answer within {max_seconds:g} s")
+    return result
 
 
 def call(name: str, kwargs: dict, max_seconds: float, report=None) -> tuple[dict, bool]:

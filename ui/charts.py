@@ -172,11 +172,7 @@ def chart_svg(full_spec: dict) -> str:
 
     spec_ = dict(full_spec)
     spec_["datasets"] = {
-        name: (
-            _frame(data).to_dict(orient="records")
-            if hasattr(data, "num_rows") or isinstance(data, pd.DataFrame)
-            else data
-        )
+        name: data if isinstance(data, list) else _frame(data).to_dict(orient="records")  # (records already)
         for name, data in spec_.get("datasets", {}).items()
     }
     if spec_.get("width") == "container":

@@ -574,9 +574,8 @@ def with_params(chart, extra: list[dict], validate: bool = True) -> dict:
 
 def with_ranges(spec_: dict, tops: dict[str, float]) -> dict:
     """A cached spec with its live sliders' ranges [0, top] set (param name → top; 500 steps, as
-    live_params): a new top level and
-    new dicts for those parameters, the rest shared with the cache (never edited). A new spectrum then
-    costs a dict copy, not an Altair build (0.3–0.7 s of CPU, seconds under a class's load)."""
+    live_params): a new top level and new dicts for those parameters, the rest shared with the cache
+    (never edited). A new spectrum then costs a dict copy, not an Altair build (0.3–0.7 s of CPU)."""
     params = []
     for param in spec_["params"]:
         top = tops.get(param["name"])
@@ -599,7 +598,7 @@ def spec(
 ) -> dict:
     """The compound chart's Vega-Lite dict, the live η on a slider (see live_params; with_ranges sets its
     range). Built once per distinct arguments (Altair's build and validation ≈ 0.3–0.7 s); η is not in it."""
-    top = 1.0
+    top = 1.0  # a placeholder: with_ranges sets the slider's range per spectrum
     selection = live_selection("eta")
     rows = [reads_now(_readout(big, shown, complete)).add_params(selection)]
     if "decay" in views:

@@ -284,22 +284,23 @@ def _url_text(value) -> str:
     return str(value)
 
 
-def _current_value(kind: str, proto, known):
-    """The value the frontend would hold for this widget after the run."""
+def _current_value(kind: str, proto, known, default: bool = False):
+    """The value the frontend would hold for this widget after the run (default=True: its default)."""
+    set_value = getattr(proto, "set_value", False) and not default
     if kind == "file_uploader":  # the frontend keeps the files it uploaded
         return known
     if kind == "slider":
-        return list(proto.value) if proto.set_value else (known if known is not None else list(proto.default))
+        return list(proto.value) if set_value else (known if known is not None else list(proto.default))
     if kind == "number_input":
-        return proto.value if proto.set_value else (known if known is not None else proto.default)
+        return proto.value if set_value else (known if known is not None else proto.default)
     if kind in ("selectbox", "radio"):
-        if proto.set_value:
+        if set_value:
             return proto.raw_value
         if known is not None:
             return known
         return proto.options[proto.default] if 0 <= proto.default < len(proto.options) else None
     if kind in ("checkbox", "text_input", "text_area"):
-        return proto.value if proto.set_value else (known if known is not None else proto.default)
+        return proto.value if set_value else (known if known is not None else proto.default)
     return None
 
 
@@ -630,12 +631,26 @@ class Session:
                 self.widgets.update(seen)  # a fragment redraws only its own widgets
             else:
                 self.widgets = seen
+            self._bind_url(seen.values())
         if result.status is not None:
             self.pending_open = None
         if result.ok:
             self.confirmed_view = self.view()
         self.results.append(result)
         return result
+
+    def _bind_url(self, widgets) -> None:
+        """Write bound widgets' values into the URL as the frontend does: a value other than the
+        widget's default is in the URL, the default is not (e.g. a method kept from another page)."""
+        pairs = parse_qsl(self.query, keep_blank_values=True)
+        for w in widgets:
+            param = getattr(w.proto, "query_param_key", "")
+            if not param or w.value is None:
+                continue
+            pairs = [(k, v) for k, v in pairs if k != param]
+            if w.value != _current_value(w.kind, w.proto, None, default=True):
+                pairs.append((param, _url_text(w.value)))
+        self.query = urlencode(pairs)
 
     @staticmethod
     def _read_delta(fwd: ForwardMsg, result: Result, seen: dict) -> None:

@@ -9,8 +9,11 @@ At n = 10, 1,000 and 10,000 eigenvalues:
   (a new browser profile: empty HTTP cache);
 - live η → every view repainted: an input event on the live chart's η slider → the chart's SVG
   changed (Vega redraws the whole compound chart in one pass) → the next frame, no rerun;
-- sidebar η → last chart repainted: the key press on the sidebar η slider → a chart's SVG changed
-  and painted, through the Python rerun (the live chart is re-embedded with the new η).
+- sidebar η → last chart repainted: the key press on the sidebar's η slider → a chart's SVG changed
+  and painted. That slider drives the live chart in the browser (ui.live_slider), so this is the
+  browser's time; the release then reaches Python (box, URL, metrics) after the repaint;
+- sidebar exact η → repainted: a new value typed in the exact box, Enter → the chart's SVG changed,
+  through a Python rerun (the chart updated in place with the new η).
 The floor: its slider → its chart repainted, and its load, by the same code.
 """
 
@@ -102,7 +105,7 @@ def sidebar_repaint(browser, url: str, label: str, moves: int) -> list[float]:
     pg = browser.new_page(viewport={"width": 1280, "height": 900})
     pg.goto(url)
     idle(pg, 1)
-    thumb = pg.locator(f"[data-testid=stSlider] input[type=range][aria-label='{label}']")
+    thumb = pg.locator(f"input[type=range][aria-label='{label}']").first
     thumb.focus()
     times = []
     for i in range(moves):
@@ -165,7 +168,7 @@ def slider_repaint(browser, url: str, label: str, chart_index: int, moves: int) 
     pg = browser.new_page(viewport={"width": 1280, "height": 900})
     pg.goto(url)
     idle(pg, chart_index + 1)
-    thumb = pg.locator(f"[data-testid=stSlider] input[type=range][aria-label='{label}']")
+    thumb = pg.locator(f"input[type=range][aria-label='{label}']").first
     thumb.focus()
     times = []
     for i in range(moves):
@@ -176,6 +179,26 @@ def slider_repaint(browser, url: str, label: str, chart_index: int, moves: int) 
         if value > 0:
             times.append(value)
         idle(pg, chart_index + 1)
+    pg.close()
+    return times
+
+
+def box_repaint(browser, url: str, label: str, moves: int) -> list[float]:
+    """A value typed in the exact box and Enter → a chart's SVG changed and painted (a rerun)."""
+    pg = browser.new_page(viewport={"width": 1280, "height": 900})
+    pg.goto(url)
+    idle(pg, 1)
+    box = pg.get_by_label(label)
+    start = float(box.input_value())
+    times = []
+    for i in range(moves):
+        box.fill(f"{start + 0.01 * (1 + i % 5):.6g}")  # five values in turn: each one a change
+        pg.evaluate(WATCH_PAGE)
+        box.press("Enter")
+        value = pg.evaluate("() => window.__latency")
+        if value > 0:
+            times.append(value)
+        idle(pg, 1)
     pg.close()
     return times
 
@@ -224,6 +247,8 @@ def main() -> None:
                 report(f"n={n:,}: load, new visitor, all charts drawn", loads(browser, page)[0])
                 report(f"n={n:,}: live η → every view repainted", live_moves(browser, page, args.moves))
                 report(f"n={n:,}: sidebar η → last chart repainted", sidebar_repaint(browser, page, "η", args.moves))
+                typed = box_repaint(browser, page, "η (exact)", args.moves)
+                report(f"n={n:,}: sidebar exact η (rerun) → repainted", typed)
             report("home: load, new visitor", loads(browser, url)[0])
             browser.close()
     finally:

@@ -6,7 +6,9 @@
 Prints a table; writes nothing. Figures (ms, median and p95):
 - live η / live β → every view of the page's compound chart repainted (an input event on the slider under
   the chart → the SVG changed → the next frame painted; no Python rerun);
-- sidebar η → a chart repainted through a Python rerun (key press → SVG changed), and the floor app's slider;
+- sidebar η → a chart repainted (key press → SVG changed): the sidebar's slider drives the live chart in the
+  browser (ui.live_slider); the floor app's slider goes through a Python rerun;
+- sidebar exact η typed (Enter) → a chart repainted, through a Python rerun;
 - load, new visitor (empty cache) until every chart is drawn, and the floor app's.
 """
 
@@ -20,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_browser import idle, loads, percentile, sidebar_repaint  # noqa: E402
+from benchmarks.bench_browser import box_repaint, idle, loads, percentile, sidebar_repaint  # noqa: E402
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, start_server, stop_server  # noqa: E402
 
 MOVE = """([name, value]) => new Promise((resolve) => {
@@ -103,6 +105,11 @@ def main() -> None:
                 if "beta" in page:
                     report(f"{name}: live β → every view repainted", live_moves(browser, full, "mb", args.moves))
                 report(f"{name}: sidebar η → repainted", sidebar_repaint(browser, full, "η", args.moves), "repaint")
+                report(
+                    f"{name}: sidebar exact η (rerun) → repainted",
+                    box_repaint(browser, full, "η (exact)", args.moves),
+                    "repaint",
+                )
             browser.close()
     finally:
         stop_server(proc)

@@ -59,6 +59,7 @@ VALUE_FIELDS = {
     "checkbox": "bool_value",
     "text_input": "string_value",
     "text_area": "string_value",
+    "vega_lite_chart": "string_value",  # a chart with on_select: its selections, as JSON
 }
 TRIGGERS = {"button"}
 # Widgets kept (by key) for their own calls, never sent as a plain value: upload() and download().
@@ -287,7 +288,7 @@ def _url_text(value) -> str:
 def _current_value(kind: str, proto, known, default: bool = False):
     """The value the frontend would hold for this widget after the run (default=True: its default)."""
     set_value = getattr(proto, "set_value", False) and not default
-    if kind == "file_uploader":  # the frontend keeps the files it uploaded
+    if kind in ("file_uploader", "vega_lite_chart"):  # the frontend keeps its files, and a chart its selections
         return known
     if kind == "slider":
         return list(proto.value) if set_value else (known if known is not None else list(proto.default))
@@ -517,6 +518,11 @@ class Session:
             self.query = urlencode(pairs)
         return await self._rerun(self._state(fragment=widget.fragment), label or f"set {key}")
 
+    async def select(self, key: str, name: str, point: dict, label: str | None = None) -> Result:
+        """Return a point selection from the chart with this key, as the browser does when a live
+        slider under it is released (ui.live.live_params): {"selection": {name: [point]}}."""
+        return await self.set(key, json.dumps({"selection": {name: [point]}}), label or f"select {name}")
+
     async def press(self, key: str, label: str | None = None) -> Result:
         """Press the button with this user key."""
         widget = self.widgets[key]
@@ -674,4 +680,5 @@ class Session:
             result.alerts.append(el.alert.body[:200])
         elif kind in VALUE_FIELDS or kind in TRIGGERS or kind in FILE_WIDGETS:
             proto = getattr(el, kind)
-            seen[_widget_key(proto.id)] = Widget(proto.id, kind, proto, fragment=fwd.delta.fragment_id)
+            if proto.id:  # (a chart without on_select is no widget)
+                seen[_widget_key(proto.id)] = Widget(proto.id, kind, proto, fragment=fwd.delta.fragment_id)

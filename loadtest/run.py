@@ -9,7 +9,8 @@ Each virtual visitor is one websocket speaking Streamlit's own protocol (loadtes
 rerun requests out, ForwardMsg deltas in), like one browser tab without the browser. A rerun's
 latency is the time from sending the request to the run's script_finished. Visitors wait 1–3 s
 between interactions (a person's think time) and walk through the pages: a class link to the
-quadratic explorer with a preset, the η slider and n, the momentum map (heavy ball, β slider), the
+quadratic explorer with a preset, the live η (a release: what the browser sends when the slider under
+the chart or the sidebar's is let go) and n, the momentum map (heavy ball, a β release), the
 2-D trajectory (φ slider), the 2-D toy (η slider); every tenth visitor opens the Edge of Stability
 page instead of the toy, and another every tenth changes the EoS seed and presses Run (it trains).
 
@@ -18,7 +19,7 @@ same N, the same number of interactions and the same think time, in the same run
 
 Then two measurements on the app's server:
 - long work: session A presses Run on the EoS page with a config that trains for seconds, while
-  session B moves the quadratic page's η slider every second; B's latencies while A's run lasts;
+  session B releases the quadratic page's live η every second; B's latencies while A's run lasts;
 - a shared link: many sessions open the same, not yet trained EoS link at the same instant; how
   many trainings (st.progress seen) and gradient-flow integrations (its spinner seen) happened.
 
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import sys
@@ -92,6 +94,23 @@ def _slide(key: str):
     return act
 
 
+LIVE_LABELS = {"eta": "η (live", "beta": "β (live"}  # the live inputs' labels (ui.live.ETA_LABEL, BETA_LABEL)
+
+
+def _release(chart: str, name: str):
+    """Release a live slider at a random value on its range: what the browser sends when the slider
+    under the chart, or the sidebar's that drives it in the browser (ui.live_slider), is let go."""
+
+    async def act(s: Session, rng: random.Random) -> Result:
+        spec = json.loads(s.widget(chart).proto.spec)
+        binds = [p["bind"] for p in spec["params"] if "bind" in p]
+        bind = next(b for b in binds if b.get("name", "").startswith(LIVE_LABELS[name]))
+        value = bind["max"] * rng.randint(0, 500) / 500
+        return await s.select(chart, name, {name: value, "at": rng.random()}, label=f"release {name}")
+
+    return act
+
+
 def _set(key: str, choices):
     async def act(s: Session, rng: random.Random) -> Result:
         return await s.set(key, rng.choice(choices), label=f"set {key}")
@@ -117,11 +136,11 @@ def app_plan(person: int, rng: random.Random, tag: int) -> list:
     """Ten interactions through the pages; tag makes EoS seeds of this scenario unique."""
     plan = [
         _open("quadratic", rng.choice(CLASS_LINKS)),
-        _slide("_lr_slider"),
+        _release("live", "eta"),
         _set("n", N_CHOICES),
-        _slide("_lr_slider"),
+        _release("live", "eta"),
         _open("momentum", "method=heavy+ball"),
-        _slide("_beta_slider"),
+        _release("mom", "beta"),
     ]
     if person % 10 == 9:  # changes the EoS seed and presses Run: a training of its own
         plan += [_open("eos"), _set("eseed", [1000 * tag + person]), _press("run"), _open("toy")]
@@ -425,7 +444,7 @@ async def long_work(server: Server, steps: int) -> str:
         if not opened.ok or not a.has("run"):
             return f"long work: could not open the EoS page ({opened.status}, {opened.errors[:1]})"
         train = asyncio.ensure_future(a.press("run"))
-        slider = _slide("_lr_slider")
+        slider = _release("live", "eta")
         during: list[Result] = []
         errors = 0
         deadline = time.perf_counter() + PHASE_CAP

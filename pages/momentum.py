@@ -58,8 +58,8 @@ with st.expander(f"The update rule of {sidebar.METHOD_NAMES[method]}, as compute
 # live release) reruns only this part of the page.
 @st.fragment(key="momentum_eta_beta")
 def eta_beta_view() -> None:
-    beta = sidebar.beta_control(method, beta_box)
-    lr = sidebar.lr_controls(eigenvalues, method, beta, box=lr_box)
+    beta = sidebar.beta_control(method, beta_box, live=live.BETA_LABEL)
+    lr = sidebar.lr_controls(eigenvalues, method, beta, box=lr_box, live=live.ETA_LABEL)
     controls.show_url_notices()  # a bad `beta` or `lr` in the URL (checked as their boxes are drawn)
     summary_view(lr, beta)
     live_view(lr, beta)

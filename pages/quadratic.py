@@ -49,7 +49,7 @@ n = eigenvalues.size
 # a live release) reruns only this, not the page (the spectrum, start and caches are left alone).
 @st.fragment(key="quadratic_eta")
 def eta_view() -> None:
-    lr = sidebar.lr_controls(eigenvalues, box=lr_box)
+    lr = sidebar.lr_controls(eigenvalues, box=lr_box, live=live.ETA_LABEL)
     controls.show_url_notices()  # a bad `lr` in the URL (checked as the η box is drawn)
     # The metrics and the verdict sit above the live chart but are written after it: the chart's delta
     # then leaves first, and the browser draws it while the rest of the run streams in.

@@ -34,9 +34,9 @@ x0 = controls.number("start θ₁", "x0", -2.0, -1e3, 1e3, format="%g", containe
 y0 = controls.number("start θ₂", "y0", 1.5, -1e3, 1e3, format="%g", container=box)
 eigenvalues = np.array([l1, l2])
 steep, flat = ("q₂", "q₁") if l2 >= l1 else ("q₁", "q₂")
-method, beta = sidebar.method_controls()
+method, beta = sidebar.method_controls(live=live.BETA_LABEL)
 edge = momentum.max_stable_lr(eigenvalues, beta, method)
-lr = sidebar.lr_controls(eigenvalues, method, beta, slider_reach=1.6 * edge)
+lr = sidebar.lr_controls(eigenvalues, method, beta, slider_reach=1.6 * edge, live=live.ETA_LABEL)
 steps = int(controls.number("steps T", "T", 100, 1, momentum.MAX_STEPS, step=10, container=box))
 controls.show_notices()
 

@@ -177,10 +177,7 @@ def test_failover_restores_the_view_and_offers_a_cut_run_again(cluster):
         try:
             assert (await visitor.open("quadratic", VIEW)).ok
             linked = visitor.view()
-            slider = visitor.widget("_lr_slider").proto
-            moved = await visitor.set(
-                "_lr_slider", slider.min + slider.step * round((slider.max - slider.min) / 3 / slider.step)
-            )
+            moved = await visitor.select("live", "eta", {"eta": 1.25, "at": 1})  # a live η released
             before = visitor.view()
             assert moved.ok and before != linked, (moved.errors, before)
             assert (await bystander.open("momentum", "method=heavy+ball")).ok
@@ -214,7 +211,7 @@ def test_failover_restores_the_view_and_offers_a_cut_run_again(cluster):
 
             # The other replica's session never noticed.
             for beta in (0.3, 0.6):
-                assert (await bystander.set("_beta_slider", beta)).ok
+                assert (await bystander.set("beta", beta)).ok
 
             # serve.py restarts the dead replica; the moved session's requests stay where its websocket is.
             deadline = time.monotonic() + 60

@@ -15,35 +15,56 @@ def server():
     s.stop()
 
 
-def move(session: Session, key: str, fraction: float) -> float:
-    proto = session.widget(key).proto
-    return proto.min + round((proto.max - proto.min) * fraction / proto.step) * proto.step
-
-
 @pytest.mark.parametrize(
-    ("page", "query", "key", "box", "others"),
+    ("page", "query", "box", "value", "others"),
     [
-        ("quadratic", "n=10", "_lr_slider", "lr", ["n", "eps"]),
-        ("momentum", "method=heavy+ball", "_beta_slider", "beta", ["n", "method"]),
-        ("momentum", "method=nesterov", "_lr_slider", "lr", ["n", "method"]),
+        ("quadratic", "n=10", "lr", 1.2, ["n", "eps"]),
+        ("momentum", "method=heavy+ball", "beta", 0.3, ["n", "method"]),
+        ("momentum", "method=nesterov", "lr", 0.5, ["n", "method"]),
     ],
 )
-def test_a_slider_of_eta_or_beta_reruns_only_its_fragment_and_its_box_follows(server, page, query, key, box, others):
+def test_the_exact_eta_or_beta_box_reruns_only_its_fragment(server, page, query, box, value, others):
     async def go():
         session = Session(server.url)
         await session.connect()
         try:
             opened = await session.open(page, query)
             assert opened.ok and opened.status == ForwardMsg.FINISHED_SUCCESSFULLY
-            assert session.widget(key).fragment and session.widget(box).fragment  # drawn by the fragment
+            assert session.widget(box).fragment  # drawn by the fragment
             assert all(not session.widget(k).fragment for k in others)  # the rest of the sidebar is not
-            value = move(session, key, 0.37)
-            moved = await session.set(key, value)
+            moved = await session.set(box, value)
             assert moved.ok and moved.status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY, moved.errors
-            assert session.widget(box).proto.value == pytest.approx(value)  # the exact box was redrawn with it
             assert moved.deltas < opened.deltas  # less than the page was sent
-            again = await session.open(page, f"{query}&{box}={value}")  # the link with that value: same box
+            assert f"{box}={value}" in session.query  # the URL follows
+            again = await session.open(page, session.query)  # the link with that value: same box
             assert again.ok and session.widget(box).proto.value == pytest.approx(value)
+        finally:
+            await session.close()
+
+    run_async(go())
+
+
+@pytest.mark.parametrize(
+    ("page", "query", "chart", "name", "box", "value"),
+    [
+        ("quadratic", "n=10", "live", "eta", "lr", 1.2),
+        ("momentum", "method=heavy+ball", "mom", "beta", "beta", 0.3),
+        ("momentum", "method=nesterov", "mom", "eta", "lr", 0.5),
+    ],
+)
+def test_a_live_release_reruns_only_the_fragment_and_sets_the_box(server, page, query, chart, name, box, value):
+    """What the browser sends when the live slider (under the chart, or the sidebar's: ui.live_slider) is
+    released: the chart's point selection. Only the fragment reruns, and the exact box shows the value."""
+
+    async def go():
+        session = Session(server.url)
+        await session.connect()
+        try:
+            assert (await session.open(page, query)).ok
+            released = await session.select(chart, name, {name: value, "at": 1})
+            assert released.ok and released.status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY, released.errors
+            assert session.widget(box).proto.value == pytest.approx(value)
+            assert f"{box}={value}" in session.query
         finally:
             await session.close()
 
@@ -59,10 +80,10 @@ def test_a_mark_that_switches_the_method_reruns_the_whole_page(server):
         await session.connect()
         try:
             assert (await session.open("momentum", "")).ok
-            assert session.widget("method").value == "gradient descent" and not session.has("_beta_slider")
+            assert session.widget("method").value == "gradient descent" and not session.has("beta")
             jumped = await session.press("jump")  # (the client reads on past the fragment run's st.rerun())
             assert jumped.ok and jumped.status == ForwardMsg.FINISHED_SUCCESSFULLY, jumped.errors
-            assert session.widget("method").value == "heavy ball" and session.has("_beta_slider")
+            assert session.widget("method").value == "heavy ball" and session.has("beta")
         finally:
             await session.close()
 

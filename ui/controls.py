@@ -11,12 +11,15 @@ Every control of every page goes through these wrappers so that:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from urllib.parse import urlencode
 
 import streamlit as st
 from streamlit.runtime.state.session_state_proxy import get_session_state
+
+from ui.live_slider import live_slider
 
 NOTICES = "_url_notices"
 # What could turn user text into Markdown inside one line: emphasis, code, strikethrough, links and
@@ -243,13 +246,29 @@ def _copy_from_slider(key: str) -> None:
     st.session_state[key] = float(st.session_state[f"_{key}_slider"])
 
 
+def _set_from_live_slider(key: str, value: float, min_value: float, max_value: float) -> None:
+    # A value the browser sent: only a finite number in the box's range is taken.
+    if math.isfinite(value) and min_value <= value <= max_value:
+        st.session_state[key] = value
+
+
 def number_with_slider(
-    label: str, key: str, value: float, min_value: float, max_value: float, slider_max: float, container=None
+    label: str,
+    key: str,
+    value: float,
+    min_value: float,
+    max_value: float,
+    slider_max: float,
+    container=None,
+    live: str | None = None,
+    scale: float = 1.0,
 ) -> float:
     """An exact number box (bound to the URL) with a coarse slider under it.
 
     A slider cannot land on 2/λ_max exactly, and its range depends on the spectrum; so the number
     is the value, and the slider is re-seeded from it on every run and writes back when dragged.
+    live: the start of the label of a live chart's input on this page that the slider drives in the
+    browser (ui.live_slider; scale: that input's value per unit of this box), instead of a rerun.
     """
     box = container or st
     exact = number(f"{label} (exact)", key, value, min_value, max_value, format="%.6g", container=box)
@@ -258,6 +277,10 @@ def number_with_slider(
     slider_key = f"_{key}_slider"
     # Never past the box's own range (a drag there would be refused) nor float64's (λ_max ≈ 1e-308).
     slider_max = min(float(slider_max), float(max_value))
+    if live is not None:
+        release = functools.partial(_set_from_live_slider, key, min_value=min_value, max_value=max_value)
+        live_slider(label, f"_{key}_live", exact, slider_max, live, release, scale=scale, container=box)
+        return float(exact)
     st.session_state[slider_key] = float(min(max(exact, min_value), slider_max))
     box.slider(
         label,

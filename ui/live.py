@@ -519,6 +519,10 @@ def _readout(big: bool, shown: tuple[str, ...], complete: bool):
     )
 
 
+# The labels of the live inputs under the charts: the sidebar's sliders find theirs by them (ui.live_slider).
+ETA_LABEL = "η (live, drag me)"
+BETA_LABEL = "β (live, drag me)"
+
 NOW = "now"  # the one-row dataset that carries the sidebar's live values (and nothing else that changes)
 
 
@@ -619,7 +623,7 @@ def spec(
         .configure_title(fontSize=font + 2, anchor="start")
         .configure_text(fontSize=font)
     )
-    return with_params(chart, live_params("eta", LR, top if slider else None, "η (live, drag me) "))
+    return with_params(chart, live_params("eta", LR, top if slider else None, ETA_LABEL + " "))
 
 
 def eta_value(selection) -> float | None:

@@ -184,12 +184,18 @@ POLYAK_WHY = "Polyak's optimum, 4/(√λ_max + √λ_min)² with β* = ((√κ �
 
 
 def lr_controls(
-    eigenvalues, method: str = "gd", beta: float = 0.0, slider_reach: float | None = None, box=None
+    eigenvalues,
+    method: str = "gd",
+    beta: float = 0.0,
+    slider_reach: float | None = None,
+    box=None,
+    live: str | None = None,
 ) -> float:
     """η from an exact number box plus a coarse slider, and buttons that land exactly on the
     method's η_max and η* (lr_marks). A switch enters η as a multiple of the method's η_max
     instead. slider_reach: the slider's top in absolute η (default 2.5 η_max); box: where to draw
-    (default the sidebar; a page's η fragment passes the sidebar container it reserved)."""
+    (default the sidebar; a page's η fragment passes the sidebar container it reserved); live: the
+    label start of the page's live η input, which the slider then drives in the browser."""
     ctx = get_script_run_ctx()
     if st.session_state.pop(WHOLE_PAGE, False) and ctx is not None and ctx.fragment_ids_this_run:
         st.rerun()  # a fragment drew the mark, but the method it switched to is the page's: rerun all of it
@@ -205,13 +211,15 @@ def lr_controls(
         args=(unit,),
     )
     if rel:
-        ratio = controls.number_with_slider("η / η_max", "lrr", 0.75, 0.0, 1e6, reach / unit, container=box)
+        ratio = controls.number_with_slider(
+            "η / η_max", "lrr", 0.75, 0.0, 1e6, reach / unit, container=box, live=live, scale=unit
+        )
         lr = unit * ratio
         if not lr <= LR_MAX:  # a tiny λ_max makes η_max huge: the product may pass the cap, or overflow
             box.warning(f"η = {ratio:g} η_max is past the largest η allowed, {LR_MAX:g}: using η = {LR_MAX:g}.")
             lr = LR_MAX
     else:
-        lr = controls.number_with_slider("η", "lr", DEFAULT_LR, 0.0, LR_MAX, reach, container=box)
+        lr = controls.number_with_slider("η", "lr", DEFAULT_LR, 0.0, LR_MAX, reach, container=box, live=live)
     marks = lr_marks(eigenvalues, method, beta)
     for column, mark in zip(box.columns(len(marks)), marks, strict=True):
         mark_button(column, mark)
@@ -229,18 +237,18 @@ def method_control() -> str:
     return METHOD_CODES[controls.select("method", "method", list(METHOD_CODES), container=st.sidebar, radio=True)]
 
 
-def beta_control(method: str, box=None) -> float:
-    """Momentum β (exact box plus slider), 0 for plain GD (nothing drawn); box as for lr_controls."""
+def beta_control(method: str, box=None, live: str | None = None) -> float:
+    """Momentum β (exact box plus slider), 0 for plain GD (nothing drawn); box and live as for lr_controls."""
     if method == "gd":
         return 0.0
     box = st.sidebar if box is None else box
-    return float(controls.number_with_slider("momentum β", "beta", 0.5, 0.0, 0.999999, 0.99, container=box))
+    return float(controls.number_with_slider("momentum β", "beta", 0.5, 0.0, 0.999999, 0.99, container=box, live=live))
 
 
-def method_controls() -> tuple[str, float]:
-    """The optimizer and its momentum β."""
+def method_controls(live: str | None = None) -> tuple[str, float]:
+    """The optimizer and its momentum β (live: as for beta_control)."""
     method = method_control()
-    return method, beta_control(method)
+    return method, beta_control(method, live=live)
 
 
 # The EoS page's optimizers: the quadratic pages' three (same key "method" and names, so a choice among

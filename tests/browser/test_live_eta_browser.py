@@ -1,6 +1,7 @@
 """Live η on the quadratic and home pages, in Chromium: the slider under the live chart recomputes
 every view and the read-out in the browser, the values equal core.quadratic's, and releasing it
-sets the sidebar's η, the metrics and the URL; the sidebar's η moves the slider."""
+sets the sidebar's η, the metrics and the URL; the sidebar's η moves the slider, and the sidebar's
+coarse slider drives the chart in the browser too (ui.live_slider)."""
 
 import math
 import re
@@ -170,3 +171,65 @@ def test_home_example_is_live_and_syncs_back(page, server):
     wait_idle(page)
     page.get_by_text("oscillating blow-up", exact=True).first.wait_for()
     screenshot(page, "home-live")
+
+
+SIDEBAR = "input[type=range][aria-label='η']"  # the sidebar's coarse η slider (ui.live_slider)
+MOVED_BEFORE_ANY_RERUN = """([selector, value, shows]) => new Promise((resolve) => {
+  // Move the sidebar slider (in its component's shadow root) as a drag does: input events, no release;
+  // wait for the read-out under the chart to show the value and report what the page showed then.
+  const slider = [...document.querySelectorAll('*')].map((e) => e.shadowRoot?.querySelector(selector))
+    .find(Boolean);
+  slider.value = value;
+  slider.dispatchEvent(new Event('input', {bubbles: true}));
+  const poll = () => {
+    if ([...document.querySelectorAll('svg text')].some((t) => t.textContent.startsWith(shows))) {
+      resolve({url: location.search, box: document.querySelector("input[aria-label$='(exact)']").value,
+               live: document.querySelector('.vega-bindings input[type=range]').value});
+    } else requestAnimationFrame(poll);
+  };
+  poll();
+})"""
+
+
+def test_the_sidebar_slider_moves_every_view_in_the_browser_then_syncs_on_release(page, server):
+    open_app(page, f"{server}/quadratic")
+    page.wait_for_selector(f"{LIVE} .vega-bindings input[type=range]")
+    before = view_markup(page)
+    seen = page.evaluate(MOVED_BEFORE_ANY_RERUN, [SIDEBAR, 2.2, "η = 2.2"])
+    # Drawn from the browser alone: the chart's own input follows, the box and the URL do not yet.
+    assert seen["live"] == "2.2" and seen["box"] == "1.5" and "lr=2.2" not in seen["url"], seen
+    after = view_markup(page)
+    assert all(before[k] != after[k] for k in before), [k for k in before if before[k] == after[k]]
+    page.locator(SIDEBAR).dispatch_event("change")  # released: the chart's selection brings it to Python
+    page.wait_for_function("() => location.search.includes('lr=2.2')", timeout=15_000)
+    wait_idle(page)
+    assert page.get_by_label("η (exact)").input_value() == "2.2"
+    page.get_by_text("Diverges").first.wait_for()
+    assert page.locator(SIDEBAR).input_value() == "2.2"
+
+
+def test_the_chart_slider_moves_the_sidebar_slider(page, server):
+    open_app(page, f"{server}/quadratic")
+    page.wait_for_selector(f"{LIVE} .vega-bindings input[type=range]")
+    move_live(page, 0.7, release=False)
+    assert page.locator(SIDEBAR).input_value() == "0.7"
+
+
+def test_the_sidebar_slider_in_units_of_eta_max_drives_the_chart_in_eta(page, server):
+    open_app(page, f"{server}/quadratic?rel=true&lrr=0.5")
+    page.wait_for_selector(f"{LIVE} .vega-bindings input[type=range]")
+    seen = page.evaluate(MOVED_BEFORE_ANY_RERUN, ["input[type=range][aria-label='η / η_max']", 0.9, "η = 1.8"])
+    assert seen["live"] == "1.8", seen  # 0.9 η_max with η_max = 2
+
+
+def test_with_the_chart_slider_hidden_the_sidebar_slider_reruns_on_release(page, server):
+    open_app(page, f"{server}/quadratic?hide=live")
+    page.wait_for_selector(f"{LIVE} svg")
+    assert page.locator(f"{LIVE} .vega-bindings input").count() == 0
+    page.locator(SIDEBAR).evaluate(
+        "e => { e.value = 0.6; e.dispatchEvent(new Event('input', {bubbles: true}));"
+        " e.dispatchEvent(new Event('change', {bubbles: true})); }"
+    )
+    page.wait_for_function("() => location.search.includes('lr=0.6')", timeout=15_000)
+    wait_idle(page)
+    page.wait_for_function(SHOWS, arg="η = 0.6")

@@ -169,3 +169,22 @@ def test_closed_form_in_the_browser_equals_core(page, server):
         assert sc * 10.0**lc == pytest.approx(v, rel=1e-6), json.dumps(row)
         checked += 1
     assert checked > 1_000
+
+
+@pytest.mark.parametrize("path", ["trajectory", "momentum"])
+def test_the_sidebar_sliders_drive_the_live_eta_and_beta_in_the_browser(page, server, path):
+    """The sidebar's coarse η and β sliders (ui.live_slider) move the chart's inputs, and so every view,
+    without waiting for a rerun; released, the value reaches the exact box and the URL."""
+    open_app(page, f"{server}/{path}?method=heavy+ball&beta=0.5")
+    page.wait_for_selector(live_input("η"))
+    for label, name, value in (("η", "η", 0.4), ("momentum β", "β", 0.25)):
+        slider = page.locator(f"input[type=range][aria-label='{label}']")
+        slider.evaluate("(e, v) => { e.value = v; e.dispatchEvent(new Event('input', {bubbles: true})); }", value)
+        value = float(slider.input_value())  # on the live input's grid: both handles show one number
+        assert page.eval_on_selector(live_input(name), "e => Number(e.value)") == pytest.approx(value, rel=1e-12)
+        wait_readout(page, f"{name} = {value:.6g}")
+        slider.dispatch_event("change")
+        key = "lr" if name == "η" else "beta"
+        page.wait_for_function(f"() => location.search.includes('{key}={value}')", timeout=15_000)
+        wait_idle(page)
+        assert page.get_by_label(f"{label} (exact)").input_value() == str(value)

@@ -66,7 +66,7 @@ def test_url_state_round_trip_on_a_non_default_page(page, server):
     wait_idle(page)
     metric = page.locator("[data-testid=stMetric]", has_text="η_max, heavy ball").inner_text()
     assert "3.6" in metric  # (2 + 2·0.8)/λ_max with λ_max = 1
-    thumb = page.locator("[data-testid=stSlider] input[type=range][aria-label='momentum β']")
+    thumb = page.locator("input[type=range][aria-label='momentum β']")  # the sidebar's (ui.live_slider)
     thumb.focus()
     thumb.press("ArrowLeft")
     wait_idle(page)

@@ -106,9 +106,15 @@ def test_readout_equals_core(page, server, eta):
         assert verdict.lower().startswith(status["status"]), (verdict, status)
 
 
-def test_loss_tooltip_equals_core(page, server):
-    """Hover the loss's last point: the exact L(θ_T) the browser computed equals core's, 6 digits."""
-    open_app(page, f"{server}/quadratic")
+@pytest.mark.parametrize(
+    ("query", "spectrum"),
+    [("", DEFAULT), ("?src=typed+list&eigs=-0.3,0.2,0.9,1.4,2.5", np.array([-0.3, 0.2, 0.9, 1.4, 2.5]))],
+    ids=["default", "saddle"],
+)
+def test_loss_tooltip_equals_core(page, server, query, spectrum):
+    """Hover the loss's last point: the exact L(θ_T) the browser computed equals core's, 6 digits (a
+    spectrum with λ < 0 too: positive and negative terms are summed apart)."""
+    open_app(page, f"{server}/quadratic{query}")
     page.wait_for_selector(f"{LIVE} .vega-bindings input[type=range]")
     move_live(page, 0.6, release=False)
     page.wait_for_function(SHOWS, arg="η = 0.6")
@@ -121,7 +127,7 @@ def test_loss_tooltip_equals_core(page, server):
     text = tip.inner_text()
     assert "100" in text, text
     exact = float(re.search(r"L\(θₜ\)\s*([-−0-9.e+]+)", text).group(1).replace("−", "-"))
-    assert exact == pytest.approx(q.loss_curve(DEFAULT, 0.6, np.ones(10), 100)[-1], rel=1e-6)
+    assert exact == pytest.approx(q.loss_curve(spectrum, 0.6, np.ones(spectrum.size), 100)[-1], rel=1e-6)
 
 
 def test_release_updates_sidebar_url_and_metrics_and_sidebar_moves_the_slider(page, server):

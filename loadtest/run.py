@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from loadtest.client import Cluster, Result, Server, Session, start_cluster, start_server  # noqa: E402
+from ui.live import BETA_LABEL, ETA_LABEL  # noqa: E402
 
 APP = ROOT / "app.py"
 FLOOR = ROOT / "loadtest" / "minimal_app.py"
@@ -94,7 +95,7 @@ def _slide(key: str):
     return act
 
 
-LIVE_LABELS = {"eta": "η (live", "beta": "β (live"}  # the live inputs' labels (ui.live.ETA_LABEL, BETA_LABEL)
+LIVE_LABELS = {"eta": ETA_LABEL, "beta": BETA_LABEL}
 
 
 def _release(chart: str, name: str):
@@ -104,7 +105,9 @@ def _release(chart: str, name: str):
     async def act(s: Session, rng: random.Random) -> Result:
         spec = json.loads(s.widget(chart).proto.spec)
         binds = [p["bind"] for p in spec["params"] if "bind" in p]
-        bind = next(b for b in binds if b.get("name", "").startswith(LIVE_LABELS[name]))
+        bind = next((b for b in binds if b.get("name", "").startswith(LIVE_LABELS[name])), None)
+        if bind is None:  # no such live slider on the page: as a missing widget
+            raise KeyError(f"live {name}")
         value = bind["max"] * rng.randint(0, 500) / 500
         return await s.select(chart, name, {name: value, "at": rng.random()}, label=f"release {name}")
 

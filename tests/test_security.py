@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import io
+import math
 import tomllib
 from pathlib import Path
 
@@ -213,3 +214,23 @@ def test_production_config():
     assert config["server"]["maxUploadSize"] == sp.MAX_UPLOAD_BYTES // 2**20 == 10  # MB, as core enforces
     assert config["server"].get("enableCORS", True) is True  # never switched off
     assert datasets.MAX_CSV_CHARS <= sp.MAX_UPLOAD_BYTES
+
+
+@pytest.mark.parametrize("raw", [float("nan"), float("inf"), "0.5", None, True, 10**400, [0.5], {"value": 0.5}])
+def test_a_forged_value_from_a_sidebar_slider_or_a_live_release_is_ignored(raw):
+    """What the browser sends for the sidebar's live slider (ui.live_slider) and a live release (a chart
+    selection) is checked before use: a tampered message is ignored, never an exception."""
+    from ui import live, live_momentum, live_slider
+
+    assert live_slider.released_value(raw) is None
+    # A release parses what float() takes ("0.5", True): a finite value in range or None, never a raise.
+    eta = live.eta_value({"eta": [{"eta": raw}]})
+    beta = live_momentum.beta_value({"beta": [{"beta": raw}]})
+    assert eta is None or (math.isfinite(eta) and eta >= 0)
+    assert beta is None or 0 <= beta < 1
+
+
+def test_a_sidebar_slider_value_is_taken_as_a_number():
+    from ui import live_slider
+
+    assert live_slider.released_value(0.25) == 0.25 and live_slider.released_value(3) == 3.0

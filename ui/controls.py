@@ -274,13 +274,13 @@ def number_with_slider(
     exact = number(f"{label} (exact)", key, value, min_value, max_value, format="%.6g", container=box)
     if is_hidden(key):
         return exact
-    slider_key = f"_{key}_slider"
     # Never past the box's own range (a drag there would be refused) nor float64's (λ_max ≈ 1e-308).
     slider_max = min(float(slider_max), float(max_value))
     if live is not None:
         release = functools.partial(_set_from_live_slider, key, min_value=min_value, max_value=max_value)
         live_slider(label, f"_{key}_live", exact, slider_max, live, release, scale=scale, container=box)
         return float(exact)
+    slider_key = f"_{key}_slider"
     st.session_state[slider_key] = float(min(max(exact, min_value), slider_max))
     box.slider(
         label,

@@ -630,7 +630,7 @@ def eta_value(selection) -> float | None:
     """The η a selection event carries ({"eta": [{"eta": v}]}), or None if it carries none."""
     try:
         value = float(selection["eta"][0]["eta"])
-    except (KeyError, IndexError, TypeError, ValueError):
+    except (KeyError, IndexError, TypeError, ValueError, OverflowError):  # (a 400-digit integer)
         return None
     return value if math.isfinite(value) and value >= 0 else None
 

@@ -487,7 +487,7 @@ def beta_value(selection) -> float | None:
     """The β a selection event carries ({"beta": [{"beta": v}]}), or None; within [0, 1)."""
     try:
         value = float(selection["beta"][0]["beta"])
-    except (KeyError, IndexError, TypeError, ValueError):
+    except (KeyError, IndexError, TypeError, ValueError, OverflowError):
         return None
     return value if math.isfinite(value) and 0 <= value < 1 else None
 

@@ -13,12 +13,14 @@ slider reaches the chart only through a rerun.
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 HTML = """
 <div class="live-slider">
   <div class="row"><label></label><output></output></div>
-  <input type="range">
+  <input type="range" title="Drag for a coarse value; type an exact one above.">
 </div>
 """
 
@@ -45,7 +47,7 @@ function liveInput(name) {
 const shown = (v) => String(Number(Number(v).toPrecision(4)));
 
 export default function (component) {
-  const { data, parentElement, setStateValue } = component;
+  const { data, parentElement, setTriggerValue } = component;
   const input = parentElement.querySelector('input');
   const out = parentElement.querySelector('output');
   const scale = data.scale || 1;
@@ -59,18 +61,26 @@ export default function (component) {
     input.max = live ? Math.max(Number(live.max) / scale, data.value) : data.max;
     input.step = live ? Number(live.step) / scale : data.step;
   };
-  fit();
-  // The server's value wins when it changes (the exact box, a mark, a release), unless being dragged.
-  if (input.dataset.server !== String(data.value) && !input.matches(':active')) {
-    input.value = data.value;
-    input.dataset.server = String(data.value);
-  }
-  out.textContent = shown(input.value);
+  // The server's value wins when it changes (the exact box, a mark, a release), unless this slider was
+  // moved in the last second (a drag or keys still going: the server's value is older than it).
+  const busy = () => input.matches(':active') || performance.now() - (Number(input.dataset.moved) || -1e9) < 1000;
+  const place = () => {
+    fit();
+    if (input.dataset.server !== String(data.value) && !busy()) {
+      input.value = data.value;
+      input.dataset.server = String(data.value);
+    }
+    out.textContent = shown(input.value);
+  };
+  place();
+  // The chart is drawn after the sidebar: take its grid once it is there (a few tries, then give up).
+  for (let i = 1; i <= 10 && !liveInput(data.live); i++) setTimeout(place, 300 * i);
 
   let driving = false;  // this slider is moving the live input: ignore the echo
   input.onpointerdown = input.onfocus = fit;
   input.oninput = () => {
     fit();  // (a no-op once on the live grid; else the value snaps to it before it is sent)
+    input.dataset.moved = String(performance.now());
     out.textContent = shown(input.value);
     const live = liveInput(data.live);
     if (live) {
@@ -81,7 +91,7 @@ export default function (component) {
     }
   };
   input.onchange = () => {
-    if (!liveInput(data.live)) setStateValue('value', Number(input.value));
+    if (!liveInput(data.live)) setTriggerValue('release', Number(input.value));  // (the same value twice too)
   };
 
   // The chart's own slider moves this one too (one η, two handles). Delegated, since the chart may be
@@ -106,7 +116,7 @@ def live_slider(
 ) -> None:
     """A slider over [0, max_value] (500 steps) at `value` that drives the live chart input whose label
     starts with `live`. on_release(value) runs as a callback when the slider sends a value itself (only
-    when no live input is on the page)."""
+    when no live input is on the page), with a finite number (released_value)."""
     with container or st.container():
         _COMPONENT(
             key=key,
@@ -119,13 +129,22 @@ def live_slider(
                 "live": live,
                 "scale": float(scale),
             },
-            on_value_change=lambda: _released(key, on_release),
+            on_release_change=lambda: _released(key, on_release),
         )
 
 
-def _released(key: str, on_release) -> None:
+def released_value(raw) -> float | None:
+    """A value the browser sent: a finite int or float, else None (a tampered message is ignored)."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
     try:
-        value = float(st.session_state[key].value)  # what the browser sent: a number, or ignored
-    except (AttributeError, KeyError, TypeError, ValueError):
-        return
-    on_release(value)
+        value = float(raw)
+    except OverflowError:  # a JSON integer with hundreds of digits
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _released(key: str, on_release) -> None:
+    value = released_value(getattr(st.session_state.get(key), "release", None))
+    if value is not None:
+        on_release(value)

@@ -239,3 +239,14 @@ def test_with_the_chart_slider_hidden_the_sidebar_slider_reruns_on_release(page,
     page.wait_for_function("() => location.search.includes('lr=0.6')", timeout=15_000)
     wait_idle(page)
     page.wait_for_function(SHOWS, arg="η = 0.6")
+    box = page.get_by_label("η (exact)")
+    box.fill("0.3")
+    box.press("Enter")
+    page.wait_for_function("() => location.search.includes('lr=0.3')", timeout=15_000)
+    wait_idle(page)
+    # Released at 0.6 again (the value it sent before): still news.
+    page.locator(SIDEBAR).evaluate(
+        "e => { e.value = 0.6; e.dispatchEvent(new Event('input', {bubbles: true}));"
+        " e.dispatchEvent(new Event('change', {bubbles: true})); }"
+    )
+    page.wait_for_function("() => location.search.includes('lr=0.6')", timeout=15_000)

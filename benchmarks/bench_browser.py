@@ -30,27 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, start_server, stop_server  # noqa: E402
 
-WATCH = """([chartIndex]) => { window.__latency = new Promise((resolve) => {
-  // Watch the chart's whole element: Vega may redraw into the same SVG or a new one. Count only
-  // changes inside an SVG (the alt text on the container changes too, and is not a repaint).
-  const chart = document.querySelectorAll('[data-testid=stVegaLiteChart]')[chartIndex];
-  let pressed = null;
-  document.addEventListener('keydown', (e) => { pressed = e.timeStamp; }, {capture: true, once: true});
-  const inSvg = (n) => n && (n.nodeName === 'svg' || (n.closest && n.closest('svg')));
-  const obs = new MutationObserver((records) => {
-    if (pressed === null) return;
-    const drawn = records.some((r) => inSvg(r.target) || [...r.addedNodes].some(inSvg));
-    if (!drawn) return;
-    obs.disconnect();
-    resolve(performance.now() - pressed);
-  });
-  obs.observe(chart, {subtree: true, childList: true, attributes: true, characterData: true});
-  setTimeout(() => { obs.disconnect(); resolve(-1); }, 10000);
-}); }"""
-
 WATCH_PAGE = """() => { window.__latency = new Promise((resolve) => {
-  // The live chart gets a new key when the sidebar moves η (a new element): watch the whole page's
-  // charts, and resolve once the last chart's SVG has changed and been painted.
+  // Watch every chart of the page: resolve at the first change inside an SVG after the key press
+  // (Vega redraws a compound chart in one pass), once painted.
   const main = document.querySelector('[data-testid=stMain]') || document.body;
   let pressed = null;
   document.addEventListener('keydown', (e) => { pressed = e.timeStamp; }, {capture: true, once: true});
@@ -100,24 +82,52 @@ def live_moves(browser, url: str, moves: int) -> list[float]:
     return times
 
 
-def sidebar_repaint(browser, url: str, label: str, moves: int) -> list[float]:
-    """Key press on a sidebar slider → a chart's SVG changed and painted (any chart: see WATCH_PAGE)."""
+def _repaints(browser, url: str, moves: int, ready, act) -> list[float]:
+    """Open url; ready(page) → the control; then per move act(control, i) → a chart's SVG changed and
+    painted, timed from the key press (any chart: see WATCH_PAGE)."""
     pg = browser.new_page(viewport={"width": 1280, "height": 900})
     pg.goto(url)
     idle(pg, 1)
-    thumb = pg.locator(f"input[type=range][aria-label='{label}']").first
-    thumb.focus()
+    control = ready(pg)
     times = []
     for i in range(moves):
-        key = "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft"
-        pg.evaluate(WATCH_PAGE)
-        thumb.press(key)
+        pg.evaluate(WATCH_PAGE)  # arms the observer; the key press starts the clock
+        act(control, i)
         value = pg.evaluate("() => window.__latency")
         if value > 0:
             times.append(value)
         idle(pg, 1)
     pg.close()
     return times
+
+
+def sidebar_repaint(browser, url: str, label: str, moves: int) -> list[float]:
+    """Arrow keys on a sidebar slider (wandering, in range) → a chart repainted."""
+
+    def ready(pg):
+        thumb = pg.locator(f"input[type=range][aria-label='{label}']").first
+        thumb.focus()
+        return thumb
+
+    def act(thumb, i):
+        thumb.press("ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft")
+
+    return _repaints(browser, url, moves, ready, act)
+
+
+def box_repaint(browser, url: str, label: str, moves: int) -> list[float]:
+    """A value typed in the exact box and Enter → a chart repainted (a rerun); five values in turn."""
+
+    def ready(pg):
+        box = pg.get_by_label(label)
+        return box, float(box.input_value())
+
+    def act(control, i):
+        box, start = control
+        box.fill(f"{start + 0.01 * (1 + i % 5):.6g}")  # (no key event: the clock starts at Enter)
+        box.press("Enter")
+
+    return _repaints(browser, url, moves, ready, act)
 
 
 def idle(pg, charts: int = 1) -> None:
@@ -162,45 +172,6 @@ def loads(browser, url: str, repeat: int = 3) -> tuple[list[float], list[float]]
         warm.append(page_load(context, url))
         context.close()
     return cold, warm
-
-
-def slider_repaint(browser, url: str, label: str, chart_index: int, moves: int) -> list[float]:
-    pg = browser.new_page(viewport={"width": 1280, "height": 900})
-    pg.goto(url)
-    idle(pg, chart_index + 1)
-    thumb = pg.locator(f"input[type=range][aria-label='{label}']").first
-    thumb.focus()
-    times = []
-    for i in range(moves):
-        key = "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft"  # wander, stay in range
-        pg.evaluate(WATCH, [chart_index])  # arms the observer; the key press starts the clock
-        thumb.press(key)
-        value = pg.evaluate("() => window.__latency")
-        if value > 0:
-            times.append(value)
-        idle(pg, chart_index + 1)
-    pg.close()
-    return times
-
-
-def box_repaint(browser, url: str, label: str, moves: int) -> list[float]:
-    """A value typed in the exact box and Enter → a chart's SVG changed and painted (a rerun)."""
-    pg = browser.new_page(viewport={"width": 1280, "height": 900})
-    pg.goto(url)
-    idle(pg, 1)
-    box = pg.get_by_label(label)
-    start = float(box.input_value())
-    times = []
-    for i in range(moves):
-        box.fill(f"{start + 0.01 * (1 + i % 5):.6g}")  # five values in turn: each one a change
-        pg.evaluate(WATCH_PAGE)
-        box.press("Enter")
-        value = pg.evaluate("() => window.__latency")
-        if value > 0:
-            times.append(value)
-        idle(pg, 1)
-    pg.close()
-    return times
 
 
 def main() -> None:

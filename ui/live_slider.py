@@ -67,10 +67,10 @@ export default function (component) {
   const place = () => {
     fit();
     if (input.dataset.server !== String(data.value) && !busy()) {
-      input.value = data.value;
+      input.value = data.value;  // the thumb: the nearest step
       input.dataset.server = String(data.value);
+      out.textContent = shown(data.value);  // the value itself (an exact η or β may lie between steps)
     }
-    out.textContent = shown(input.value);
   };
   place();
   // The chart is drawn after the sidebar: take its grid once it is there (a few tries, then give up).

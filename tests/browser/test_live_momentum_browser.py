@@ -177,6 +177,10 @@ def test_the_sidebar_sliders_drive_the_live_eta_and_beta_in_the_browser(page, se
     without waiting for a rerun; released, the value reaches the exact box and the URL."""
     open_app(page, f"{server}/{path}?method=heavy+ball&beta=0.5")
     page.wait_for_selector(live_input("η"))
+    # β = 0.5 lies between two steps of the slider's grid: the thumb sits at the nearest step, the
+    # number shown is the value itself.
+    shown = page.locator(".live-slider:has(input[aria-label='momentum β']) output")
+    assert shown.inner_text() == "0.5"
     for label, name, value in (("η", "η", 0.4), ("momentum β", "β", 0.25)):
         slider = page.locator(f"input[type=range][aria-label='{label}']")
         slider.evaluate("(e, v) => { e.value = v; e.dispatchEvent(new Event('input', {bubbles: true})); }", value)

@@ -247,8 +247,8 @@ def _copy_from_slider(key: str) -> None:
 
 
 def _set_from_live_slider(key: str, value: float, min_value: float, max_value: float) -> None:
-    # A value the browser sent: only a finite number in the box's range is taken.
-    if math.isfinite(value) and min_value <= value <= max_value:
+    # A finite number the browser sent (ui.live_slider.released_value): taken if in the box's range.
+    if min_value <= value <= max_value:
         st.session_state[key] = value
 
 

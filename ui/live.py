@@ -540,7 +540,8 @@ def live_params(name: str, param: str, top: float | None, label: str, step: floa
     srv = f"{name}_srv"
     follow = {"name": param, "expr": srv, "on": [{"events": {"signal": srv}, "update": srv}]}
     if top is not None:
-        follow["bind"] = {"input": "range", "min": 0, "max": top, "step": step or top / 500, "name": label}
+        # (the space keeps the label off the input in Vega's binding)
+        follow["bind"] = {"input": "range", "min": 0, "max": top, "step": step or top / 500, "name": label + " "}
     fields = f"[{{type: 'E', field: '{name}'}}, {{type: 'E', field: 'at'}}]"
     push = f"modify('{name}_store', {{unit: '', fields: {fields}, values: [{param}, now()]}}, true)"
     on_move = [{"events": {"signal": param}, "update": f"{param} !== {srv} ? {push} : 0"}]
@@ -623,7 +624,7 @@ def spec(
         .configure_title(fontSize=font + 2, anchor="start")
         .configure_text(fontSize=font)
     )
-    return with_params(chart, live_params("eta", LR, top if slider else None, ETA_LABEL + " "))
+    return with_params(chart, live_params("eta", LR, top if slider else None, ETA_LABEL))
 
 
 def eta_value(selection) -> float | None:
@@ -744,4 +745,4 @@ def home_spec(big: bool, slider: bool) -> dict:
         .properties(width="container", height=int(260 * (1.25 if big else 1)))
         .configure_axis(labelFontSize=font, titleFontSize=font + 1, grid=True)
     )
-    return with_params(chart, live_params("hx", h, 2.5 if slider else None, "η·λ (live, drag me) ", step=0.05))
+    return with_params(chart, live_params("hx", h, 2.5 if slider else None, "η·λ (live, drag me)", step=0.05))

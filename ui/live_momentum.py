@@ -145,10 +145,10 @@ def _selections(eta_top: float, beta_top: float | None, slider: bool, beta_slide
     """The live η (and β): the point selections they return to Python through, and the raw parameters
     every expression reads (ui.live.live_params; the values travel in the dataset "now")."""
     selections = [live.live_selection("eta")]
-    raw = live.live_params("eta", ETA, eta_top if slider else None, live.ETA_LABEL + " ")
+    raw = live.live_params("eta", ETA, eta_top if slider else None, live.ETA_LABEL)
     if beta_top is not None:
         selections.append(live.live_selection("beta"))
-        raw += live.live_params("beta", BETA, beta_top if beta_slider else None, live.BETA_LABEL + " ")
+        raw += live.live_params("beta", BETA, beta_top if beta_slider else None, live.BETA_LABEL)
     else:
         raw.append({"name": BETA, "expr": "0"})
     return selections, raw

@@ -85,6 +85,7 @@ def live_view(lr: float) -> None:
         symlog,
         live_band,
         live_loss,
+        live_loss and bool((eigenvalues < 0).any()),
         views,
         live.visible_readout(),
         complete,

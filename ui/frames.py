@@ -293,7 +293,8 @@ def live_frames(eigenvalues, theta0, steps, eps, eta_top) -> dict[str, pd.DataFr
     (≤ 4,500 rows in all, with the server's band and loss):
 
     lines: the sampled steps × the representative directions (≤ 20 × 150), with log10|θ̃₀,ᵢ| and
-      its sign, from which the browser computes log10|θ̃ₜ,ᵢ| = t·log10|1 − ηλᵢ| + log10|θ̃₀,ᵢ|: for
+      its sign, from which the browser computes log10|θ̃ₜ,ᵢ| = t·log10|1 − ηλᵢ| + log10|θ̃₀,ᵢ|, and
+      c = log10(½|λᵢ| θ̃₀,ᵢ²) (0 where that term is 0), from which it computes the loss's terms: for
       the loss (n ≤ LIVE_ALL) and for the decay on a symlog time axis (T > SYMLOG_STEPS);
     verts: the same directions' six vertices each, for the decay on a linear time axis;
     dirs: the directions (kind 0: i, λ, excited, log10|θ̃₀,ᵢ|), the sampled steps (kind 1) and one
@@ -312,6 +313,11 @@ def live_frames(eigenvalues, theta0, steps, eps, eta_top) -> dict[str, pd.DataFr
     with np.errstate(divide="ignore"):
         log0 = np.where(excited, np.log10(np.abs(np.where(excited, theta0, 1.0))), 0.0)
     n_t, n_r = t.size, reps.size
+    # log10(½|λᵢ| θ̃₀,ᵢ²): the loss term's part that does not depend on η or t (0 where the term is 0);
+    # ½ apart, as ½λ underflows to 0 for the smallest subnormal λ.
+    counted = excited[reps] & (lam[reps] != 0)
+    with np.errstate(divide="ignore"):
+        weight = np.where(counted, np.log10(0.5) + np.log10(np.abs(np.where(counted, lam[reps], 1.0))) + 2 * log0[reps], 0.0)
     # On a linear time axis each |θ̃ₜ,ᵢ| is a straight line on the log axis until it meets a clip edge:
     # six vertices per direction draw the polyline through every integer step exactly (t = 0, T, and
     # ⌊t*⌋, ⌊t*⌋ + 1 around each crossing t* of ±LOG_CLIP, found in the browser for the live η).
@@ -334,6 +340,7 @@ def live_frames(eigenvalues, theta0, steps, eps, eta_top) -> dict[str, pd.DataFr
             "log0": np.tile(log0[reps], n_t),
             "s0": np.tile(np.sign(theta0[reps]), n_t).astype(np.int8),
             "z": np.tile(~excited[reps], n_t).astype(np.int8),
+            "c": np.tile(weight, n_t),
         }
     )
     eta_max = q.max_stable_lr(lam)

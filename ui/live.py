@@ -347,7 +347,9 @@ def _factors(big: bool, width: int):
     )
 
 
-def _loss(big: bool, symlog: bool, live_loss: bool, width: int):
+def _loss(big: bool, symlog: bool, live_loss: bool, signed: bool, width: int):
+    """signed: some λᵢ < 0 (a saddle), whose terms are summed apart; without them the chain is shorter
+    (this view is half of a live move's work: ≈ 1,000 (t, i) rows at the defaults)."""
     y = alt.Y(
         "|L|:Q",
         title="loss L(θₜ) = ½ Σ λᵢ θ̃ₜ,ᵢ² (log)",
@@ -356,34 +358,46 @@ def _loss(big: bool, symlog: bool, live_loss: bool, width: int):
     )
     if live_loss:
         # Every direction is a row of `lines` here (n ≤ 20): ½ Σ λᵢ θ̃² summed in log space, λ > 0 and
-        # λ < 0 apart, as core.quadratic.log_loss does.
-        src = _calc(
-            _named("lines"),
-            {
-                **_log_magnitude(),
-                "term": _log10("0.5 * abs(datum['λ'])") + " + 2 * datum.lm",
-                "tp": f"datum['λ'] > 0 ? datum.term : -{INF}",
-                "tn": f"datum['λ'] < 0 ? datum.term : -{INF}",
-            },
-        )
-        src = src.transform_joinaggregate(mp="max(tp)", mn="max(tn)", groupby=["t"])
-        src = _calc(
-            src,
-            {
-                "ep": "isFinite(datum.mp) ? pow(10, datum.tp - datum.mp) : 0",
-                "en": "isFinite(datum.mn) ? pow(10, datum.tn - datum.mn) : 0",
-            },
-        )
-        src = src.transform_aggregate(sp="sum(ep)", sn="sum(en)", mp="max(mp)", mn="max(mn)", groupby=["t"])
-        src = _calc(
-            src,
-            {
+        # λ < 0 apart, as core.quadratic.log_loss does. One formula per row: log10(½|λᵢ| θ̃₀,ᵢ²) comes
+        # from the server (c), and each transform is a pass over every row.
+        factor = _log10(f"abs(1 - {LR} * datum['λ'])")
+        term = f"datum.z || datum['λ'] == 0 ? -{INF} : datum.c + 2 * (datum.t == 0 ? 0 : datum.t * {factor})"
+        if signed:
+            src = _named("lines").transform_calculate(term=term)
+            src = _calc(
+                src,
+                {"tp": f"datum['λ'] > 0 ? datum.term : -{INF}", "tn": f"datum['λ'] < 0 ? datum.term : -{INF}"},
+            )
+            src = src.transform_joinaggregate(mp="max(tp)", mn="max(tn)", groupby=["t"])
+            src = _calc(
+                src,
+                {
+                    "ep": "isFinite(datum.mp) ? pow(10, datum.tp - datum.mp) : 0",
+                    "en": "isFinite(datum.mn) ? pow(10, datum.tn - datum.mn) : 0",
+                },
+            )
+            src = src.transform_aggregate(sp="sum(ep)", sn="sum(en)", mp="max(mp)", mn="max(mn)", groupby=["t"])
+            total = {
                 "pos": f"isFinite(datum.mp) ? datum.mp + {_log10('datum.sp')} : datum.mp",
                 "neg": f"isFinite(datum.mn) ? datum.mn + {_log10('datum.sn')} : datum.mn",
                 "big": "max(datum.pos, datum.neg)",
                 "small": "min(datum.pos, datum.neg)",
                 "ll": (f"datum.big == -{INF} ? -{INF} : datum.big + {_log10('1 - pow(10, datum.small - datum.big)')}"),
                 "ls": f"datum.ll == -{INF} ? 0 : datum.pos >= datum.neg ? 1 : -1",
+            }
+        else:
+            src = _named("lines").transform_calculate(tp=term)
+            src = src.transform_joinaggregate(mp="max(tp)", groupby=["t"])
+            src = src.transform_calculate(ep="isFinite(datum.mp) ? pow(10, datum.tp - datum.mp) : 0")
+            src = src.transform_aggregate(sp="sum(ep)", mp="max(mp)", groupby=["t"])
+            total = {
+                "ll": f"isFinite(datum.mp) ? datum.mp + {_log10('datum.sp')} : datum.mp",
+                "ls": f"datum.ll == -{INF} ? 0 : 1",
+            }
+        src = _calc(
+            src,
+            {
+                **total,
                 **_exact("datum.ll", "datum.ls"),
                 "|L|": _clip_y("datum.ll"),
                 "sign": "datum.ls < 0 ? 'L < 0 (saddle)' : 'L ≥ 0'",
@@ -596,6 +610,7 @@ def spec(
     symlog: bool,
     live_band: bool,
     live_loss: bool,
+    signed: bool,
     views: tuple[str, ...],
     shown: tuple[str, ...],
     complete: bool,
@@ -614,7 +629,7 @@ def spec(
         built = [_stability_v(big, width, complete) if v == "stability_v" else _factors(big, width) for v in pair]
         rows.append(alt.hconcat(*built, spacing=40).resolve_scale(color="independent", shape="independent"))
     if "loss" in views:
-        rows.append(_loss(big, symlog, live_loss, WIDE))
+        rows.append(_loss(big, symlog, live_loss, signed, WIDE))
     font = 18 if big else 13
     chart = (
         alt.vconcat(*rows, spacing=28)
@@ -692,7 +707,7 @@ def warm_specs() -> None:
     time axis, not presenting, the default start) for n ≤ LIVE_ALL, ≤ LIVE_DIRS and above, before a
     visitor asks: a first build holds the GIL for 0.3–0.9 s."""
     for live_loss, complete, live_band in ((True, True, True), (False, True, True), (False, False, False)):
-        spec(False, False, live_band, live_loss, VIEWS, READOUT, complete, True)
+        spec(False, False, live_band, live_loss, False, VIEWS, READOUT, complete, True)
 
 
 def visible_readout() -> tuple[str, ...]:

@@ -317,7 +317,9 @@ def live_frames(eigenvalues, theta0, steps, eps, eta_top) -> dict[str, pd.DataFr
     # ½ apart, as ½λ underflows to 0 for the smallest subnormal λ.
     counted = excited[reps] & (lam[reps] != 0)
     with np.errstate(divide="ignore"):
-        weight = np.where(counted, np.log10(0.5) + np.log10(np.abs(np.where(counted, lam[reps], 1.0))) + 2 * log0[reps], 0.0)
+        weight = np.where(
+            counted, np.log10(0.5) + np.log10(np.abs(np.where(counted, lam[reps], 1.0))) + 2 * log0[reps], 0.0
+        )
     # On a linear time axis each |θ̃ₜ,ᵢ| is a straight line on the log axis until it meets a clip edge:
     # six vertices per direction draw the polyline through every integer step exactly (t = 0, T, and
     # ⌊t*⌋, ⌊t*⌋ + 1 around each crossing t* of ±LOG_CLIP, found in the browser for the live η).

@@ -14,6 +14,8 @@ ports and Debian's nginx in front of them on --host:--port (127.0.0.1 by default
 - failover: a replica that dies has its sessions moved by nginx to a live one (the browser
   reconnects by itself and the page re-runs from its URL); the dead replica is restarted after 1 s
   (--no-restart to leave it down), at most 5 times in 5 minutes;
+- a warm start: while the replicas start, deploy/warm.py trains what a first visit to the Edge of
+  Stability page computes into their shared run store (--no-warm skips it); the proxy opens after it;
 - everything in one log directory (replica-<i>.log, nginx-access.log, nginx-error.log, serve.log and
   serve.json: the ports and process ids), all processes stopped together on Ctrl-C or SIGTERM (and
   by the kernel if this process is killed outright).
@@ -46,6 +48,7 @@ COOKIE_SECRET_ENV = "STREAMLIT_SERVER_COOKIE_SECRET"
 RUN_DIR_ENV = "EOS_RUN_DIR"  # ui/eos_runs.RUN_DIR_ENV (serve.py does not import the app)
 ROUTE_COOKIE = "st_route"
 MAX_REPLICAS = 16
+WARM_TIMEOUT = 180.0  # seconds for deploy/warm.py; past them the proxy opens anyway (the page trains on demand)
 START_TIMEOUT = 180.0  # seconds for every replica to answer /_stcore/health (a busy 2-core machine is slow)
 STOP_TIMEOUT = 10.0  # seconds for the children to exit after SIGTERM, then SIGKILL
 RESTART_DELAY = 1.0
@@ -164,6 +167,7 @@ class Cluster:
         # nginx's workers drop root (user nobody) and must reach their temporary directories in here.
         self.runtime.chmod(0o755)
         self.nginx: subprocess.Popen | None = None
+        self.warm: subprocess.Popen | None = None
         self.stopping = False
         self.ready = False  # every replica healthy and nginx answering
         host = args.host
@@ -231,6 +235,37 @@ class Cluster:
                 start_new_session=True,  # Ctrl-C reaches serve.py only, which stops the children in order
                 preexec_fn=_die_with_parent,
             )
+
+    def start_warm(self) -> None:
+        log = open(self.log_dir / "warm.log", "ab")
+        self.warm = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("warm.py"))],
+            cwd=self.app.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, RUN_DIR_ENV: str(self.runtime / "runs"), "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        log.close()
+
+    def wait_warm(self) -> None:
+        """The warm-up's outcome in serve.log; a failure or a timeout only means the page trains on demand."""
+        deadline = time.monotonic() + WARM_TIMEOUT
+        while self.warm.poll() is None and time.monotonic() < deadline:
+            self.check_stop()
+            time.sleep(0.2)
+        if self.warm.poll() is None:
+            self.warm.kill()
+            self.warm.wait(5)
+            self.say(f"warm-up stopped after {WARM_TIMEOUT:.0f} s; the EoS page trains on a first visit")
+            return
+        lines = tail(self.log_dir / "warm.log", 3).splitlines()
+        done = [line for line in lines if line.startswith("warm: ")]
+        self.say(
+            done[-1] if self.warm.returncode == 0 and done else f"warm-up failed ({self.warm.returncode}): {lines[-1:]}"
+        )
 
     def start_nginx(self, nginx: str) -> None:
         conf = self.runtime / "nginx.conf"
@@ -310,7 +345,7 @@ class Cluster:
     def stop(self) -> None:
         """nginx first (no new requests), then every replica: SIGTERM, then SIGKILL after STOP_TIMEOUT."""
         self.stopping = True
-        procs = [p for p in [self.nginx] + [r.proc for r in self.replicas] if p is not None]
+        procs = [p for p in [self.warm, self.nginx] + [r.proc for r in self.replicas] if p is not None]
         for p in procs:
             if p.poll() is None:
                 p.terminate()
@@ -333,6 +368,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--app", default=str(ROOT / "app.py"), help="the Streamlit script")
     parser.add_argument("--log-dir", default=str(ROOT / "deploy" / "logs"), help="every log, and serve.json")
     parser.add_argument("--no-restart", action="store_true", help="leave a replica that dies down")
+    parser.add_argument("--no-warm", action="store_true", help="skip deploy/warm.py (the EoS page trains on demand)")
     args = parser.parse_args(argv)
     if not 1 <= args.replicas <= MAX_REPLICAS:
         parser.error(f"--replicas must be 1 to {MAX_REPLICAS}")
@@ -372,8 +408,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         for r in cluster.replicas:
             cluster.start_replica(r)
+        if not args.no_warm and cluster.app == ROOT / "app.py":  # (another script has no such page)
+            cluster.start_warm()
         cluster.write_state()
         cluster.wait_ready()
+        if cluster.warm is not None:
+            cluster.wait_warm()
         cluster.start_nginx(nginx)
         cluster.write_state()
         cluster.wait_proxy()

@@ -138,6 +138,28 @@ def test_upload_and_download_reach_the_sessions_replica(cluster):
     run_async(go())
 
 
+def test_the_default_eos_run_is_warm_before_the_proxy_opens(cluster):
+    """deploy/warm.py trained the EoS page's default run (and its flow comparison) into the shared store
+    while the replicas started: a first visit on either replica shows it without training or integrating."""
+    log = (Path(cluster.log) / "serve.log").read_text()
+    assert "warm: eos done" in log, log
+
+    async def go():
+        for replica in ("r0", "r1"):
+            s = Session(cluster.url, cookies=True)
+            s.cookies["st_route"] = replica
+            await s.connect()
+            try:
+                opened = await s.open("eos")
+                assert s.replica == replica and opened.ok, (s.replica, opened.errors)
+                assert opened.progress == 0 and not opened.spinners, (opened.progress, opened.spinners)
+                assert not any("Press **Run**" in a for a in opened.alerts), opened.alerts
+            finally:
+                await s.close()
+
+    run_async(go())
+
+
 def test_a_run_trained_on_one_replica_is_shown_by_the_other(cluster):
     """The replicas share finished EoS runs (deploy/serve.py gives them one directory): a class link
     trains once between them, and a failover finds what the dead replica had finished."""

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import toy2d
 from ui import controls, toy_views
-from ui.charts import show
+from ui.charts import arrow, show
 from ui.frames import format_number
 from ui.routing import ensure_app_router
 
@@ -96,6 +96,12 @@ def gd_run(x_start: float, y_start: float, eta: float, n_steps: int) -> tuple[np
     return toy2d.gd_path(x_start, y_start, eta, n_steps)
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def level_table(radius: float):
+    """The level sets depend on the view only, not on η: built and converted once (immutable, shared)."""
+    return arrow(toy_views.level_frame(radius))
+
+
 path, diverged_at = gd_run(x0, y0, lr, steps)
 flow_t, flow = flow_solution(x0, y0)
 flow_end = toy2d.flow_limit(x0, y0)
@@ -178,13 +184,13 @@ else:
 
 radius = toy_views.view_radius(x0, y0)
 gd = toy_views.gd_frame(path, radius)
-paths = pd.concat([gd, toy_views.flow_frame(flow_t, flow, radius)], ignore_index=True)
+paths = arrow(pd.concat([gd, toy_views.flow_frame(flow_t, flow, radius)], ignore_index=True))  # for both charts
 marks = toy_views.marks_frame((x0, y0), None if diverged_at is not None else (x_end, y_end), flow_end, radius)
 st.subheader("The loss landscape and both paths")
 show(
     toy_views.toy_plane_chart,
     {
-        "levels": toy_views.level_frame(radius),
+        "levels": level_table(radius),
         "minima": toy_views.minima_frame(radius, lr),
         "paths": paths,
         "marks": marks,

@@ -692,7 +692,7 @@ def tables(frames: dict[str, pd.DataFrame]) -> dict[str, pa.Table]:
     """A chart's data that does not depend on η, as compact Arrow tables: cached once per spectrum with
     st.cache_resource (immutable, shared, never copied), they skip the pandas → Arrow conversion that
     each rerun otherwise pays for every dataset (≈ 40 % of a quadratic rerun's chart time)."""
-    return {name: pa.Table.from_pandas(compact(df), preserve_index=False) for name, df in frames.items()}
+    return {name: charts.arrow(df) for name, df in frames.items()}
 
 
 VIEWS = ("decay", "stability_v", "factors", "loss")

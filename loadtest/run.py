@@ -12,7 +12,8 @@ between interactions (a person's think time) and walk through the pages: a class
 quadratic explorer with a preset, the live η (a release: what the browser sends when the slider under
 the chart or the sidebar's is let go) and n, the momentum map (heavy ball, a β release), the
 2-D trajectory (φ slider), the 2-D toy (η slider); every tenth visitor opens the Edge of Stability
-page instead of the toy, and another every tenth changes the EoS seed and presses Run (it trains).
+page instead of the toy (it carries the momentum page's heavy ball and β, so that first visit trains),
+and another every tenth changes the EoS seed and presses Run (it trains).
 
 The same harness drives loadtest/minimal_app.py (one slider, one Altair chart, no pages) with the
 same N, the same number of interactions and the same think time, in the same run: the floor.
@@ -149,7 +150,7 @@ def app_plan(person: int, rng: random.Random, tag: int) -> list:
         plan += [_open("eos"), _set("eseed", [1000 * tag + person]), _press("run"), _open("toy")]
     else:
         plan += [_open("trajectory"), _slide("phi")]
-        if person % 10 == 4:  # opens the EoS page (the default run: trained once, then cached)
+        if person % 10 == 4:  # opens the EoS page, which carries the momentum page's heavy ball and β: it trains
             plan += [_open("eos"), _slide("_beta_slider")]
         else:
             plan += [_open("toy"), _slide("_teta_slider")]

@@ -77,8 +77,8 @@ def _named(name: str) -> alt.Chart:
 
 
 def _log_magnitude() -> dict:
-    """log10|θ̃ₜ,ᵢ| from a `lines` row. The decay and the loss views start with these same steps, which
-    Vega-Lite's optimiser then computes once for both (identical transforms on one source merge)."""
+    """log10|θ̃ₜ,ᵢ| from a `lines` (or `verts`) row: the decay view's chain (the loss computes its terms in
+    one formula of its own, from the column c)."""
     return {
         "r": f"1 - {LR} * datum['λ']",
         "la": _log10("abs(datum.r)"),

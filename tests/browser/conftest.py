@@ -90,6 +90,10 @@ def open_app(pg, url: str, timeout: float = 60_000) -> None:
     pg.goto(url)
     pg.wait_for_selector("[data-testid=stApp]", timeout=timeout)
     wait_idle(pg, timeout)
+    # Before the websocket's first run starts the app also says notRunning (seen on a cold server: the page
+    # then re-rendered under a click and the element was detached): every page has a title, so wait for it.
+    pg.wait_for_selector("[data-testid=stMain] h1", timeout=timeout)
+    wait_idle(pg, timeout)
 
 
 def screenshot(pg, name: str, full: bool = False) -> Path:

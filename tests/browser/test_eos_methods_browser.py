@@ -5,6 +5,7 @@ the sidebar and pressing Run puts it in the URL; a preset loads and runs. Screen
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.browser.conftest import open_app, screenshot, wait_idle
@@ -74,8 +75,16 @@ def test_a_preset_loads_and_runs(page, server):
     open_app(page, f"{server}/eos?esteps=100&flow=false", timeout=120_000)
     sidebar = page.locator("[data-testid=stSidebar]")
     sidebar.get_by_text("Presets: one phenomenon each").click()
-    sidebar.locator("[data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name="SGD that interpolates first (100 digits)").click()
+    box = sidebar.locator("[data-testid=stSelectbox]").first
+    option = page.get_by_role("option", name="SGD that interpolates first (100 digits)")
+    for _ in range(5):  # a click while the expander still opens does not open the list: click again
+        box.click()
+        try:
+            option.wait_for(state="visible", timeout=3_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    option.click()
     wait_idle(page)
     sidebar.get_by_role("button", name="Load and run").click()
     wait_idle(page, timeout=120_000)

@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN_DIR_ENV = "EOS_RUN_DIR"  # ui/eos_runs.RUN_DIR_ENV
+sys.path.insert(0, str(ROOT))
+
+from ui.eos_runs import RUN_DIR_ENV  # noqa: E402  (the app's own name for the shared directory)
 
 
 def warm(page: str, timeout: float) -> str | None:

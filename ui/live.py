@@ -27,7 +27,7 @@ import pyarrow as pa
 import streamlit as st
 
 from ui import charts, controls
-from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, STABLE_FILL, chart_csv, compact, download_buttons
+from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, STABLE_FILL, chart_csv, download_buttons
 from ui.frames import BLOWUP_LOG10, FACTOR_CLIP, LOG_CLIP
 from ui.style import presenting
 
@@ -672,10 +672,7 @@ def show(
     """Render the compound chart (keyed: data updates in place) with its CSV and SVG downloads.
     modes: the selections returned to Python; export: builds the CSV when clicked (default: the datasets)."""
     full = dict(spec_)
-    full["datasets"] = {
-        **spec_.get("datasets", {}),
-        **{name: df if isinstance(df, pa.Table) else compact(df) for name, df in datasets.items()},
-    }
+    full["datasets"] = {**spec_.get("datasets", {}), **charts.wire(datasets)}
     full["usermeta"] = {"embedOptions": {"renderer": "svg"}}
     if presenting():
         ink = "#f0f0f0" if st.context.theme.type == "dark" else "#111111"

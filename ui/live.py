@@ -27,7 +27,7 @@ import pyarrow as pa
 import streamlit as st
 
 from ui import charts, controls
-from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, STABLE_FILL, chart_csv, download_buttons
+from ui.charts import DANGER, LAMBDA_LEGEND, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, STABLE_FILL, chart_csv, download_buttons
 from ui.frames import BLOWUP_LOG10, FACTOR_CLIP, LOG_CLIP
 from ui.style import presenting
 
@@ -167,7 +167,7 @@ def _decay(big: bool, symlog: bool, live_band: bool, width: int):
         .encode(
             x=x,
             y=alt.Y("|θ̃|:Q", scale=y_scale, axis=axis),
-            color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ"),
+            color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ", legend=LAMBDA_LEGEND),
             detail="direction:N",
             strokeDash=alt.StrokeDash(
                 "trend:N", scale=alt.Scale(domain=["shrinks", "grows"], range=[[1, 0], [6, 3]]), title="direction"

@@ -644,7 +644,7 @@ def _errors(method: str, label: str, fixed: tuple[float, float] | None, big: boo
             .encode(
                 x=x,
                 y=alt.Y("|θ̃|:Q", scale=y_scale, axis=alt.Axis(format=".0e", title="|θ̃ₜ,ᵢ| (log)")),
-                color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ"),
+                color=alt.Color("λ:Q", scale=alt.Scale(scheme=LAMBDA_SCHEME), title="λᵢ", legend=charts.LAMBDA_LEGEND),
                 strokeDash=alt.StrokeDash(
                     "method:N",
                     title="optimizer",

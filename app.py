@@ -24,6 +24,9 @@ PAGES = [
 ]
 st.session_state["_via_router"] = True  # see ui/routing.py
 page = st.navigation(PAGES)
+if st.session_state.get("_page") != page.url_path:  # a page switch (or a session's first run)
+    st.session_state["_page"] = page.url_path
+    controls.carry_to_new_page()
 
 # Presentation mode (?present=true): big chart text, thick lines, for a projector.
 if controls.toggle("presentation mode (big text)", "present", container=st.sidebar):

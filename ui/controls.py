@@ -78,6 +78,32 @@ def _drop_url_value(key: str) -> None:
         qp.remove_param(key)
 
 
+def carry_to_new_page() -> None:
+    """Bring every URL-bound control's value to a page opened from another, on its first visit too.
+
+    Streamlit 1.67 copies a bound widget's value under its key only at the end of the first run in
+    which the widget is gone: the first visit to another page drawing a control with the same key
+    (momentum?method=heavy+ball → trajectory) showed the default and dropped it from the URL; the
+    second visit was right. Called by app.py before a page runs, when the page changed, this does
+    that copy before the new page's widgets register, so the value and its URL parameter come back
+    as on later visits. A value in this run's URL (a link) is left to seed the widget as usual.
+    (Private fields of Streamlit's SessionState: if they move, Streamlit's own carrying applies and
+    tests/test_page_switch.py fails.)
+    """
+    try:
+        state = get_session_state()._state
+        bound, old = state._query_param_bound_widget_ids, state._old_state
+        owners = list(state._key_id_mapper.id_key_mapping.items())
+    except AttributeError:
+        return
+    for widget_id, key in owners:
+        if widget_id in bound and key not in old and key not in st.query_params:
+            try:
+                old[key] = state._getitem(widget_id, key)
+            except KeyError:  # the widget never got a value (drawn in a run that stopped early)
+                continue
+
+
 def _initial(key: str, **default) -> dict:
     """The default-value argument, left out once the key has a value in session state (a callback
     or a button set it): passing both makes Streamlit warn, and the state wins anyway."""

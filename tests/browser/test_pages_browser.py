@@ -76,6 +76,18 @@ def test_url_state_round_trip_on_a_non_default_page(page, server):
     assert "/momentum" in page.url
 
 
+def test_a_links_values_follow_to_the_next_page_from_the_menu(page, server):
+    """The first visit to another page drawing the same control shows the link's value and keeps it in
+    the URL (Streamlit 1.67 alone: η (exact) = 0 on the momentum map, and the URL lost lr)."""
+    open_app(page, f"{server}/quadratic?lr=1.7")
+    expect(page.get_by_label("η (exact)")).to_have_value("1.7", timeout=15_000)
+    page.get_by_role("link", name="Momentum map").click()
+    page.wait_for_url(re.compile(r"/momentum"), timeout=15_000)
+    wait_idle(page)
+    expect(page.get_by_label("η (exact)")).to_have_value("1.7", timeout=15_000)
+    page.wait_for_function("() => location.search.includes('lr=1.7')", timeout=10_000)
+
+
 def test_presentation_mode_text_is_big(page, server):
     open_app(page, f"{server}/quadratic?present=1")
     assert_page_healthy(page, 1)

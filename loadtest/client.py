@@ -374,10 +374,11 @@ class Session:
     async def restore(self, label: str = "restore") -> Result:
         """Re-send the view this tab holds (URL, page, every widget's value): what the frontend sends
         after reconnecting when the connection dropped during a run (App.handleConnectionStateChanged).
-        A page opened whose first run never finished is opened again (the person's click or link)."""
+        A page opened whose first run never finished is opened again (the person's click or link), with
+        the URL the address bar shows by then: the cut run may already have written the values it
+        carried from the previous page into it (page_info_changed is sent as a widget registers)."""
         if self.pending_open is not None:
-            page, query = self.pending_open
-            return await self.open(page, query, label)
+            return await self.open(self.pending_open[0], self.query, label)
         return await self._rerun(self._state(), label)
 
     @property

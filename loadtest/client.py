@@ -492,8 +492,11 @@ class Session:
 
     # -- interactions
 
-    async def open(self, page: str, query: str = "", label: str | None = None) -> Result:
-        """Open a page (url path, e.g. "quadratic") with a query string, as a link or the menu would."""
+    async def open(self, page: str, query: str | None = None, label: str | None = None) -> Result:
+        """Open a page (url path, e.g. "quadratic"): with a query string, as a link would; without, as the
+        menu does (the frontend sends the address bar's query with the new page, checked in Chromium, and
+        the server keeps what that page's controls bind)."""
+        query = self.query if query is None else query
         state = BackMsg()
         if page in self.pages:
             state.rerun_script.page_script_hash = self.pages[page]

@@ -122,7 +122,7 @@ def _set(key: str, choices):
     return act
 
 
-def _open(page: str, query: str = ""):
+def _open(page: str, query: str | None = None):  # no query: the menu
     async def act(s: Session, rng: random.Random) -> Result:
         return await s.open(page, query, label=f"open {page}")
 

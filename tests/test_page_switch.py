@@ -1,6 +1,6 @@
 """A URL-bound control's value goes with the visitor to another page that draws the same control, on the
-first visit too, and stays in the URL there (through a real server and Streamlit's protocol, which
-sends a menu click as a rerun of the other page with an empty query string, as the browser does)."""
+first visit too, and stays in the URL there (through a real server and Streamlit's protocol: a menu
+click is a rerun of the other page with the address bar's query, as the browser sends it)."""
 
 from urllib.parse import parse_qsl
 
@@ -34,7 +34,7 @@ def test_a_links_values_carry_to_the_next_page_on_its_first_visit(server, first,
         await session.connect()
         try:
             assert (await session.open(first, query)).ok
-            switched = await session.open(then)  # the menu: no query string
+            switched = await session.open(then)  # the menu
             assert switched.ok and switched.status == ForwardMsg.FINISHED_SUCCESSFULLY, switched.errors
             url = dict(parse_qsl(session.query))
             for key, value in carried.items():
@@ -43,6 +43,29 @@ def test_a_links_values_carry_to_the_next_page_on_its_first_visit(server, first,
                 else:
                     assert session.widget(key).value == pytest.approx(value)
                     assert float(url[key]) == pytest.approx(value)
+        finally:
+            await session.close()
+
+    run_async(go())
+
+
+def test_values_carry_after_a_session_was_restored_on_another_server(server):
+    """A run cut by a replica's death: the browser reconnects (a new session) and re-sends its view, URL
+    and every widget's value. Streamlit keeps no copy of such values for another page: the carrying must."""
+
+    async def go():
+        session = Session(server.url)
+        await session.connect()
+        try:
+            assert (await session.open("momentum", "method=heavy+ball")).ok
+            assert (await session.set("beta", 0.3)).ok
+            await session.reconnect()  # a new session, as on the replica the proxy picks next
+            assert (await session.restore()).ok
+            for page in ("trajectory", "eos"):  # the menu
+                assert (await session.open(page)).ok
+                assert session.widget("method").value == "heavy ball"
+                url = dict(parse_qsl(session.query))
+                assert url["method"] == "heavy ball" and float(url["beta"]) == pytest.approx(0.3)
         finally:
             await session.close()
 

@@ -78,30 +78,29 @@ def _drop_url_value(key: str) -> None:
         qp.remove_param(key)
 
 
+CARRIED = "_carried"  # the value each URL-bound control was last drawn with, by key (see carry_to_new_page)
+
+
 def carry_to_new_page() -> None:
     """Bring every URL-bound control's value to a page opened from another, on its first visit too.
 
     Streamlit 1.67 copies a bound widget's value under its key only at the end of the first run in
-    which the widget is gone: the first visit to another page drawing a control with the same key
-    (momentum?method=heavy+ball → trajectory) showed the default and dropped it from the URL; the
-    second visit was right. Called by app.py before a page runs, when the page changed, this does
-    that copy before the new page's widgets register, so the value and its URL parameter come back
-    as on later visits. A value in this run's URL (a link) is left to seed the widget as usual.
-    (Private fields of Streamlit's SessionState: if they move, Streamlit's own carrying applies and
-    tests/test_page_switch.py fails.)
+    which the widget is gone, and keeps no value at all for one the browser re-sent after a replica
+    died: the first visit to another page drawing a control with the same key (momentum?method=heavy+ball
+    → trajectory) showed the default and dropped it from the URL; the second visit was right. Called by
+    app.py before a page runs, when the page changed, this puts each control's last drawn value (which
+    _draw keeps) where Streamlit's own copy goes, before the new page's widgets register, so the value and
+    its URL parameter come back as on later visits. A value in this run's URL (a link) is left to seed the
+    widget as usual. (A private field of Streamlit's SessionState: if it moves, Streamlit's own carrying
+    applies and tests/test_page_switch.py fails.)
     """
     try:
-        state = get_session_state()._state
-        bound, old = state._query_param_bound_widget_ids, state._old_state
-        owners = list(state._key_id_mapper.id_key_mapping.items())
+        old = get_session_state()._state._old_state
     except AttributeError:
         return
-    for widget_id, key in owners:
-        if widget_id in bound and key not in old and key not in st.query_params:
-            try:
-                old[key] = state._getitem(widget_id, key)
-            except KeyError:  # the widget never got a value (drawn in a run that stopped early)
-                continue
+    for key, value in st.session_state.get(CARRIED, {}).items():
+        if key not in st.query_params:
+            old[key] = value
 
 
 def _initial(key: str, **default) -> dict:
@@ -265,7 +264,15 @@ def text_input(label: str, key: str, value: str = "", container=None, area: bool
 
 def _draw(widget, *args, key: str, initial: dict, **kwargs):
     """Draw a widget bound to the URL (?key=) whose value survives page switches."""
-    return widget(*args, key=key, bind="query-params", persist_state="session", **_initial(key, **initial), **kwargs)
+    value = widget(*args, key=key, bind="query-params", persist_state="session", **_initial(key, **initial), **kwargs)
+    # Kept for carry_to_new_page; a default is not (it would be written into the next page's URL).
+    default = initial["value"] if "value" in initial else args[1][initial["index"]]
+    carried = st.session_state.setdefault(CARRIED, {})
+    if value == default:
+        carried.pop(key, None)
+    else:
+        carried[key] = value
+    return value
 
 
 def _copy_from_slider(key: str) -> None:

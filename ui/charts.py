@@ -20,6 +20,7 @@ import streamlit as st
 
 from ui import controls
 from ui.frames import LOG_CLIP, RATE_MAP_DB, RATE_MAP_DH
+from ui.sidebar import METHOD_NAMES
 from ui.style import presenting
 
 # Colour-blind-safe: viridis for the ordered λ, Okabe–Ito for categories.
@@ -261,6 +262,34 @@ def spectrum_points(points: alt.Chart, big: bool) -> alt.Chart:
     )
 
 
+def stability_edges(big: bool) -> alt.Chart:
+    """Each method's stability edge on the rate map (the dataset "boundary": ui.frames.boundary_frame),
+    named in the legend as the sidebar names the methods."""
+    codes = list(METHOD_NAMES)
+    label = (
+        " : ".join(f"datum.label == '{c}' ? '{METHOD_NAMES[c]}'" for c in codes[:-1])
+        + f" : '{METHOD_NAMES[codes[-1]]}'"
+    )
+    return (
+        _named("boundary")
+        .mark_line(strokeWidth=4 if big else 2.5)
+        .encode(
+            x=alt.X("ηλ:Q"),
+            y=alt.Y("β:Q"),
+            order="β:Q",
+            color=alt.Color(
+                "method:N",
+                scale=alt.Scale(domain=codes, range=["#000000", DANGER, OKABE_ITO[4]]),
+                title="stability edge",
+                legend=alt.Legend(labelExpr=label),
+            ),
+            strokeDash=alt.StrokeDash(
+                "method:N", scale=alt.Scale(domain=codes, range=[[1, 0], [6, 3], [2, 2]]), legend=None
+            ),
+        )
+    )
+
+
 def rate_map_chart(big: bool = False):
     """Spectral radius ρ over (ηλ, β): cells coloured by ρ (darker = faster; ≥ 1 diverges), the
     three stability boundaries, and the current spectrum as points (ηλᵢ, β)."""
@@ -276,25 +305,7 @@ def rate_map_chart(big: bool = False):
         beta=f"(datum.j + 0.5) * {db!r}",
     )
     cells = rate_cells(cells, x, y)
-    edge = (
-        _named("boundary")
-        .mark_line(strokeWidth=4 if big else 2.5)
-        .encode(
-            x=alt.X("ηλ:Q"),
-            y=alt.Y("β:Q"),
-            order="β:Q",
-            color=alt.Color(
-                "method:N",
-                scale=alt.Scale(domain=["gd", "heavy_ball", "nesterov"], range=["#000000", DANGER, OKABE_ITO[4]]),
-                title="stability edge",
-            ),
-            strokeDash=alt.StrokeDash(
-                "method:N",
-                scale=alt.Scale(domain=["gd", "heavy_ball", "nesterov"], range=[[1, 0], [6, 3], [2, 2]]),
-                legend=None,
-            ),
-        )
-    )
+    edge = stability_edges(big)
     points = spectrum_points(_named("spectrum"), big)
     return finish(
         alt.layer(cells, edge, points).resolve_scale(color="independent"), big, height=380, legend_bottom=True

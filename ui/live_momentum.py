@@ -562,24 +562,7 @@ def _rate_map(map_method: str, big: bool) -> alt.Chart:
         },
     )
     cells = rate_cells(cells, x, y)
-    methods = ["gd", "heavy_ball", "nesterov"]
-    edge = (
-        _named("boundary")
-        .mark_line(strokeWidth=4 if big else 2.5)
-        .encode(
-            x=alt.X("ηλ:Q"),
-            y=alt.Y("β:Q"),
-            order="β:Q",
-            color=alt.Color(
-                "method:N",
-                scale=alt.Scale(domain=methods, range=["#000000", DANGER, OKABE_ITO[4]]),
-                title="stability edge",
-            ),
-            strokeDash=alt.StrokeDash(
-                "method:N", scale=alt.Scale(domain=methods, range=[[1, 0], [6, 3], [2, 2]]), legend=None
-            ),
-        )
-    )
+    edge = charts.stability_edges(big)
     code = str(METHOD_CODE[map_method])
     points = _calc(
         _named("spectrum"),

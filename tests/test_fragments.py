@@ -4,15 +4,8 @@
 import pytest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from loadtest.client import ROOT, Session, start_server
+from loadtest.client import Session
 from tests.apptest_helpers import run_async
-
-
-@pytest.fixture(scope="module")
-def server():
-    s = start_server(ROOT / "app.py")
-    yield s
-    s.stop()
 
 
 @pytest.mark.parametrize(
@@ -23,9 +16,9 @@ def server():
         ("momentum", "method=nesterov", "lr", 0.5, ["n", "method"]),
     ],
 )
-def test_the_exact_eta_or_beta_box_reruns_only_its_fragment(server, page, query, box, value, others):
+def test_the_exact_eta_or_beta_box_reruns_only_its_fragment(app_server, page, query, box, value, others):
     async def go():
-        session = Session(server.url)
+        session = Session(app_server.url)
         await session.connect()
         try:
             opened = await session.open(page, query)
@@ -52,12 +45,12 @@ def test_the_exact_eta_or_beta_box_reruns_only_its_fragment(server, page, query,
         ("momentum", "method=nesterov", "mom", "eta", "lr", 0.5),
     ],
 )
-def test_a_live_release_reruns_only_the_fragment_and_sets_the_box(server, page, query, chart, name, box, value):
+def test_a_live_release_reruns_only_the_fragment_and_sets_the_box(app_server, page, query, chart, name, box, value):
     """What the browser sends when the live slider (under the chart, or the sidebar's: ui.live_slider) is
     released: the chart's point selection. Only the fragment reruns, and the exact box shows the value."""
 
     async def go():
-        session = Session(server.url)
+        session = Session(app_server.url)
         await session.connect()
         try:
             assert (await session.open(page, query)).ok
@@ -71,12 +64,12 @@ def test_a_live_release_reruns_only_the_fragment_and_sets_the_box(server, page, 
     run_async(go())
 
 
-def test_a_mark_that_switches_the_method_reruns_the_whole_page(server):
+def test_a_mark_that_switches_the_method_reruns_the_whole_page(app_server):
     """(η*, β*) is drawn by the momentum page's η fragment but switches GD to heavy ball, which the page
     outside the fragment shows (the method radio, the update rule, the β controls): the page reruns."""
 
     async def go():
-        session = Session(server.url)
+        session = Session(app_server.url)
         await session.connect()
         try:
             assert (await session.open("momentum", "")).ok

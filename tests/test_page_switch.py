@@ -7,15 +7,8 @@ from urllib.parse import parse_qsl
 import pytest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from loadtest.client import ROOT, Session, start_server
+from loadtest.client import Session
 from tests.apptest_helpers import run_async
-
-
-@pytest.fixture(scope="module")
-def server():
-    s = start_server(ROOT / "app.py")
-    yield s
-    s.stop()
 
 
 @pytest.mark.parametrize(
@@ -28,9 +21,9 @@ def server():
         ("quadratic", "preset=log-spaced&n=50&lr=1.7", "momentum", {"lr": 1.7}),
     ],
 )
-def test_a_links_values_carry_to_the_next_page_on_its_first_visit(server, first, query, then, carried):
+def test_a_links_values_carry_to_the_next_page_on_its_first_visit(app_server, first, query, then, carried):
     async def go():
-        session = Session(server.url)
+        session = Session(app_server.url)
         await session.connect()
         try:
             assert (await session.open(first, query)).ok
@@ -49,12 +42,12 @@ def test_a_links_values_carry_to_the_next_page_on_its_first_visit(server, first,
     run_async(go())
 
 
-def test_values_carry_after_a_session_was_restored_on_another_server(server):
+def test_values_carry_after_a_session_was_restored_on_another_server(app_server):
     """A run cut by a replica's death: the browser reconnects (a new session) and re-sends its view, URL
     and every widget's value. Streamlit keeps no copy of such values for another page: the carrying must."""
 
     async def go():
-        session = Session(server.url)
+        session = Session(app_server.url)
         await session.connect()
         try:
             assert (await session.open("momentum", "method=heavy+ball")).ok
@@ -72,11 +65,11 @@ def test_values_carry_after_a_session_was_restored_on_another_server(server):
     run_async(go())
 
 
-def test_a_value_the_next_page_does_not_offer_gives_its_default(server):
+def test_a_value_the_next_page_does_not_offer_gives_its_default(app_server):
     """Adam exists on the EoS page only: the momentum map then starts from gradient descent, no error."""
 
     async def go():
-        session = Session(server.url, rerun_timeout=120)
+        session = Session(app_server.url, rerun_timeout=120)
         await session.connect()
         try:
             assert (await session.open("eos", "method=Adam&esteps=20&flow=false")).ok

@@ -81,3 +81,22 @@ def test_a_value_the_next_page_does_not_offer_gives_its_default(app_server):
             await session.close()
 
     run_async(go())
+
+
+def test_adams_eps_and_the_quadratic_tolerance_are_two_controls(app_server):
+    """The quadratic page's tolerance ε and Adam's ε on the EoS page do not reach each other."""
+
+    async def go():
+        session = Session(app_server.url, rerun_timeout=120)
+        await session.connect()
+        try:
+            assert (await session.open("quadratic", "eps=0.001")).ok
+            assert (await session.open("eos", "method=Adam&aeps=0.01&esteps=20&flow=false")).ok
+            assert session.widget("aeps").value == pytest.approx(0.01)
+            assert (await session.open("quadratic")).ok  # the menu
+            assert session.widget("eps").value == pytest.approx(0.001)
+            assert dict(parse_qsl(session.query))["eps"] == "0.001"
+        finally:
+            await session.close()
+
+    run_async(go())

@@ -105,7 +105,7 @@ def test_digits_train_with_their_class_count():
     "query,fragment",
     [
         ({"method": "Adam", "beta1": "1"}, "beta1 = 1.0: Adam's β₁ (momentum of the gradient average) must satisfy"),
-        ({"method": "Adam", "eps": "0"}, "eps = 0.0: Adam's ε must satisfy 0 < ε ≤ 1"),
+        ({"method": "Adam", "aeps": "0"}, "eps = 0.0: Adam's ε must satisfy 0 < ε ≤ 1"),
         ({"method": "RMSProp", "beta2": "1"}, "0 ≤ beta2 < 1"),
         ({"method": "SGD", "batch": "200"}, "Batch size b = 200 with n = 128 samples"),
         ({"sched": "0.2 until 500"}, "must run to the end"),

@@ -17,7 +17,7 @@ DEFAULTS = {
     "beta": 0.5,
     "beta1": 0.9,
     "beta2": 0.999,
-    "eps": 1e-8,
+    "aeps": 1e-8,
     "batch": 16,
     "sbeta": 0.0,
     "data": "gaussian",

@@ -280,7 +280,7 @@ def eos_method_controls() -> dict:
             "β₂ (average of g²)", "beta2", 0.999, 0.0, 1.0, format="%.6g", container=box, help="0 ≤ β₂ < 1"
         )
         out["eps"] = controls.number(
-            "ε", "eps", 1e-8, 0.0, 1.0, format="%.3g", step=1e-8, container=box, help="0 < ε ≤ 1"
+            "ε", "aeps", 1e-8, 0.0, 1.0, format="%.3g", step=1e-8, container=box, help="0 < ε ≤ 1"
         )
     else:
         if code == "sgd":

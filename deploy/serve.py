@@ -15,7 +15,8 @@ ports and Debian's nginx in front of them on --host:--port (127.0.0.1 by default
   reconnects by itself and the page re-runs from its URL); the dead replica is restarted after 1 s
   (--no-restart to leave it down), at most 5 times in 5 minutes;
 - a warm start: while the replicas start, deploy/warm.py trains what a first visit to the Edge of
-  Stability page computes into their shared run store (--no-warm skips it); the proxy opens after it;
+  Stability page computes into their shared run store, then visits every page once on each replica
+  (the app's imports and chart structures); the proxy opens after it (--no-warm skips it);
 - everything in one log directory (replica-<i>.log, nginx-access.log, nginx-error.log, serve.log and
   serve.json: the ports and process ids), all processes stopped together on Ctrl-C or SIGTERM (and
   by the kernel if this process is killed outright).
@@ -239,7 +240,8 @@ class Cluster:
     def start_warm(self) -> None:
         log = open(self.log_dir / "warm.log", "ab")
         self.warm = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("warm.py"))],
+            [sys.executable, str(Path(__file__).with_name("warm.py"))]
+            + [f"--replica=http://127.0.0.1:{r.port}" for r in self.replicas],
             cwd=self.app.parent,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -261,11 +263,13 @@ class Cluster:
             self.warm.wait(5)
             self.say(f"warm-up stopped after {WARM_TIMEOUT:.0f} s; the EoS page trains on a first visit")
             return
-        lines = tail(self.log_dir / "warm.log", 3).splitlines()
+        lines = tail(self.log_dir / "warm.log", 3 + len(self.replicas)).splitlines()
         done = [line for line in lines if line.startswith("warm: ")]
-        self.say(
-            done[-1] if self.warm.returncode == 0 and done else f"warm-up failed ({self.warm.returncode}): {lines[-1:]}"
-        )
+        if self.warm.returncode == 0 and done:
+            for line in done:
+                self.say(line)
+        else:
+            self.say(f"warm-up failed ({self.warm.returncode}): {lines[-1:]}")
 
     def start_nginx(self, nginx: str) -> None:
         conf = self.runtime / "nginx.conf"

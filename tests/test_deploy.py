@@ -143,6 +143,9 @@ def test_the_default_eos_run_is_warm_before_the_proxy_opens(cluster):
     while the replicas started: a first visit on either replica shows it without training or integrating."""
     log = (Path(cluster.log) / "serve.log").read_text()
     assert "warm: eos done" in log, log
+    # and every page was visited once on each replica (imports and chart structures built before the class)
+    for replica in ("r0", "r1"):
+        assert f"warm: replica http://127.0.0.1:{port_of(cluster, replica)} done" in log, log
 
     async def go():
         for replica in ("r0", "r1"):

@@ -43,7 +43,7 @@ def warm(page: str, timeout: float) -> str | None:
 # What a replica's first sessions ask for: every page, and the quadratic page's three chart structures
 # (n ≤ 20: the loss summed in the browser; ≤ 1,000: every direction; above: extremes only).
 REPLICA_VISITS = [
-    ("home", ""),
+    ("", ""),  # home: the default page is "/" (as a page name, "home" is found only before the router ran)
     ("quadratic", ""),
     ("quadratic", "preset=log-spaced&n=50"),
     ("quadratic", "n=2000"),

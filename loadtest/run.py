@@ -419,7 +419,7 @@ async def warm_up(app: Server, floor: Server) -> str:
     for the visitors (its first visit trains)."""
     times = []
     for server, visits in (
-        (app, [("home", ""), ("quadratic", ""), ("momentum", ""), ("trajectory", ""), ("toy", "")]),
+        (app, [("", ""), ("quadratic", ""), ("momentum", ""), ("trajectory", ""), ("toy", "")]),  # "": home
         (app, [("eos", "esteps=1&flow=false&eseed=99")]),
         (floor, [("", "")]),
     ):
@@ -427,7 +427,8 @@ async def warm_up(app: Server, floor: Server) -> str:
         await s.connect()
         for page, query in visits:
             r = await s.open(page, query)
-            times.append(f"{page or 'floor'} {_ms(r.seconds)}{'' if r.ok else ' (error)'}")
+            name = page or ("floor" if server is floor else "home")
+            times.append(f"{name} {_ms(r.seconds)}{'' if r.ok else ' (error)'}")
         await s.close()
     return "warm-up (first visits, ms, not in the table): " + ", ".join(times)
 

@@ -214,11 +214,14 @@ def optimal(eigenvalues) -> dict:
     lo, hi = float(positive.min()), float(positive.max())
     kappa = hi / lo
     sk = math.sqrt(kappa)
+    # Below 1 as it is exactly: for κ > 3e32 the formula rounds to 1.0 in float64, and β = 1 is no momentum
+    # method (every function here refuses it); the largest float below 1 is the float nearest β* then.
+    below_one = math.nextafter(1.0, 0.0)
     heavy_rate = (sk - 1.0) / (sk + 1.0)
     return {
         "lr": 4.0 / (math.sqrt(hi) + math.sqrt(lo)) ** 2,
-        "beta": heavy_rate**2,
-        "rate": heavy_rate,
+        "beta": min(heavy_rate**2, below_one),
+        "rate": min(heavy_rate, below_one),
         "kappa": kappa,
         "gd_lr": 2.0 / (lo + hi),
         "gd_rate": (kappa - 1.0) / (kappa + 1.0),

@@ -400,6 +400,18 @@ def test_optimal_formulas_on_a_known_spectrum():
     assert nothing["rate"] == 1.0 and nothing["gd_rate"] == 1.0 and nothing["beta"] == 0.0
 
 
+@pytest.mark.parametrize("kappa", [1e32, 1e33, 1e40, 1e300])
+def test_optimal_beta_stays_below_one_when_its_formula_rounds_to_it(kappa):
+    """β* = ((√κ − 1)/(√κ + 1))² is below 1 for every κ but rounds to 1.0 in float64 past κ ≈ 3e32: the
+    largest float below 1 is returned then, which every momentum function accepts (a URL with λ_min = 1e-40
+    crashed the momentum page)."""
+    opt = mom.optimal([1.0 / kappa, 1.0])
+    assert 0.0 < opt["beta"] < 1.0 and 0.0 < opt["rate"] < 1.0
+    assert opt["beta"] >= math.nextafter(1.0, 0.0) or kappa < 3e32
+    for method in ("heavy_ball", "nesterov"):
+        assert math.isfinite(mom.max_stable_lr([1.0 / kappa, 1.0], opt["beta"], method))
+
+
 @settings(max_examples=50, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 40), log_kappa=st.floats(0.0, 6.0))
 def test_optimal_rate_is_the_spectral_radius(seed, n, log_kappa):

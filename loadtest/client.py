@@ -360,6 +360,13 @@ class Session:
         if self.ws is not None:
             await self.ws.close()
 
+    async def __aenter__(self) -> Session:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
     async def wait_closed(self) -> None:
         await self.ws.wait_closed()
 

@@ -18,9 +18,7 @@ from tests.apptest_helpers import run_async
 )
 def test_the_exact_eta_or_beta_box_reruns_only_its_fragment(app_server, page, query, box, value, others):
     async def go():
-        session = Session(app_server.url)
-        await session.connect()
-        try:
+        async with Session(app_server.url) as session:
             opened = await session.open(page, query)
             assert opened.ok and opened.status == ForwardMsg.FINISHED_SUCCESSFULLY
             assert session.widget(box).fragment  # drawn by the fragment
@@ -31,8 +29,6 @@ def test_the_exact_eta_or_beta_box_reruns_only_its_fragment(app_server, page, qu
             assert f"{box}={value}" in session.query  # the URL follows
             again = await session.open(page, session.query)  # the link with that value: same box
             assert again.ok and session.widget(box).proto.value == pytest.approx(value)
-        finally:
-            await session.close()
 
     run_async(go())
 
@@ -50,16 +46,12 @@ def test_a_live_release_reruns_only_the_fragment_and_sets_the_box(app_server, pa
     released: the chart's point selection. Only the fragment reruns, and the exact box shows the value."""
 
     async def go():
-        session = Session(app_server.url)
-        await session.connect()
-        try:
+        async with Session(app_server.url) as session:
             assert (await session.open(page, query)).ok
             released = await session.select(chart, name, {name: value, "at": 1})
             assert released.ok and released.status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY, released.errors
             assert session.widget(box).proto.value == pytest.approx(value)
             assert f"{box}={value}" in session.query
-        finally:
-            await session.close()
 
     run_async(go())
 
@@ -69,15 +61,11 @@ def test_a_mark_that_switches_the_method_reruns_the_whole_page(app_server):
     outside the fragment shows (the method radio, the update rule, the β controls): the page reruns."""
 
     async def go():
-        session = Session(app_server.url)
-        await session.connect()
-        try:
+        async with Session(app_server.url) as session:
             assert (await session.open("momentum", "")).ok
             assert session.widget("method").value == "gradient descent" and not session.has("beta")
             jumped = await session.press("jump")  # (the client reads on past the fragment run's st.rerun())
             assert jumped.ok and jumped.status == ForwardMsg.FINISHED_SUCCESSFULLY, jumped.errors
             assert session.widget("method").value == "heavy ball" and session.has("beta")
-        finally:
-            await session.close()
 
     run_async(go())

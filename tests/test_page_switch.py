@@ -23,9 +23,7 @@ from tests.apptest_helpers import run_async
 )
 def test_a_links_values_carry_to_the_next_page_on_its_first_visit(app_server, first, query, then, carried):
     async def go():
-        session = Session(app_server.url)
-        await session.connect()
-        try:
+        async with Session(app_server.url) as session:
             assert (await session.open(first, query)).ok
             switched = await session.open(then)  # the menu
             assert switched.ok and switched.status == ForwardMsg.FINISHED_SUCCESSFULLY, switched.errors
@@ -36,8 +34,6 @@ def test_a_links_values_carry_to_the_next_page_on_its_first_visit(app_server, fi
                 else:
                     assert session.widget(key).value == pytest.approx(value)
                     assert float(url[key]) == pytest.approx(value)
-        finally:
-            await session.close()
 
     run_async(go())
 
@@ -47,9 +43,7 @@ def test_values_carry_after_a_session_was_restored_on_another_server(app_server)
     and every widget's value. Streamlit keeps no copy of such values for another page: the carrying must."""
 
     async def go():
-        session = Session(app_server.url)
-        await session.connect()
-        try:
+        async with Session(app_server.url) as session:
             assert (await session.open("momentum", "method=heavy+ball")).ok
             assert (await session.set("beta", 0.3)).ok
             await session.reconnect()  # a new session, as on the replica the proxy picks next
@@ -59,8 +53,6 @@ def test_values_carry_after_a_session_was_restored_on_another_server(app_server)
                 assert session.widget("method").value == "heavy ball"
                 url = dict(parse_qsl(session.query))
                 assert url["method"] == "heavy ball" and float(url["beta"]) == pytest.approx(0.3)
-        finally:
-            await session.close()
 
     run_async(go())
 
@@ -69,16 +61,12 @@ def test_a_value_the_next_page_does_not_offer_gives_its_default(app_server):
     """Adam exists on the EoS page only: the momentum map then starts from gradient descent, no error."""
 
     async def go():
-        session = Session(app_server.url, rerun_timeout=120)
-        await session.connect()
-        try:
+        async with Session(app_server.url, rerun_timeout=120) as session:
             assert (await session.open("eos", "method=Adam&esteps=20&flow=false")).ok
             switched = await session.open("momentum")
             assert switched.ok, switched.errors
             assert session.widget("method").value == "gradient descent"
             assert "method" not in dict(parse_qsl(session.query))
-        finally:
-            await session.close()
 
     run_async(go())
 
@@ -87,16 +75,12 @@ def test_adams_eps_and_the_quadratic_tolerance_are_two_controls(app_server):
     """The quadratic page's tolerance ε and Adam's ε on the EoS page do not reach each other."""
 
     async def go():
-        session = Session(app_server.url, rerun_timeout=120)
-        await session.connect()
-        try:
+        async with Session(app_server.url, rerun_timeout=120) as session:
             assert (await session.open("quadratic", "eps=0.001")).ok
             assert (await session.open("eos", "method=Adam&aeps=0.01&esteps=20&flow=false")).ok
             assert session.widget("aeps").value == pytest.approx(0.01)
             assert (await session.open("quadratic")).ok  # the menu
             assert session.widget("eps").value == pytest.approx(0.001)
             assert dict(parse_qsl(session.query))["eps"] == "0.001"
-        finally:
-            await session.close()
 
     run_async(go())

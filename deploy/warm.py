@@ -34,6 +34,9 @@ def warm(page: str, timeout: float) -> str | None:
     """Open pages/<page>.py once with its defaults; the first exception's text, or None."""
     from streamlit.testing.v1 import AppTest
 
+    from ui import eos_jobs
+
+    eos_jobs.WAIT_SECONDS = timeout  # no browser here to follow the training: the run waits for it
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     at.switch_page(f"pages/{page}.py")
     at.run()

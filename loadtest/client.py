@@ -330,6 +330,9 @@ class Session:
         # them; their hashes go with each rerun and the server answers with ref_hash for unchanged ones.
         self.cache: dict[str, tuple[bytes, int]] = {}
         self.runs = 0
+        # Fragments with run_every (a training's progress box): fragment id → seconds between the reruns the
+        # frontend asks for by itself (set by auto_rerun, cleared by a full run and by stop_auto_rerun).
+        self.auto_reruns: dict[str, float] = {}
 
     async def connect(self) -> None:
         if self.cookies is None:
@@ -497,6 +500,47 @@ class Session:
             if wanted(fwd):
                 return fwd
 
+    # -- what the frontend does by itself
+
+    async def poll(self, label: str = "poll") -> Result:
+        """The rerun the frontend sends for a run_every fragment when its interval has passed."""
+        fragment = next(iter(self.auto_reruns))
+        return await self._rerun(self._state(fragment=fragment, auto=True), label)
+
+    async def idle(self, seconds: float, polls: list | None = None) -> bool:
+        """Wait like a person looking at the page for seconds, while the frontend polls the page's run_every
+        fragments (each Result appended to polls); True if the websocket dropped meanwhile."""
+        end = time.perf_counter() + seconds
+        while True:
+            left = end - time.perf_counter()
+            if left <= 0:
+                return False
+            wait = min(left, next(iter(self.auto_reruns.values()))) if self.auto_reruns else left
+            closed = asyncio.ensure_future(self.wait_closed())
+            try:
+                done, _ = await asyncio.wait({closed}, timeout=wait)
+            finally:
+                closed.cancel()
+            if done:
+                return True
+            if self.auto_reruns and time.perf_counter() < end:
+                result = await self.poll()
+                if polls is not None:
+                    polls.append(result)
+                if result.closed:
+                    return True
+
+    async def settle(self, timeout: float = 120.0) -> Result | None:
+        """Follow the page's run_every fragments until the page has none left (a training's box: until the
+        trained page is drawn); the last rerun, or None if there was nothing to follow."""
+        last, end = None, time.perf_counter() + timeout
+        while self.auto_reruns and time.perf_counter() < end:
+            await asyncio.sleep(next(iter(self.auto_reruns.values())))
+            last = await self.poll()
+            if last.closed:
+                break
+        return last
+
     # -- interactions
 
     async def open(self, page: str, query: str | None = None, label: str | None = None) -> Result:
@@ -513,6 +557,7 @@ class Session:
         self._add_cached_hashes(state.rerun_script)
         self.query = query
         self.widgets = {}
+        self.auto_reruns.clear()  # (the frontend's onPageChange)
         self.pending_open = (page, query)
         return await self._rerun(state, label or f"open {page}")
 
@@ -547,13 +592,14 @@ class Session:
 
     # -- protocol
 
-    def _state(self, trigger: str | None = None, fragment: str = "") -> BackMsg:
+    def _state(self, trigger: str | None = None, fragment: str = "", auto: bool = False) -> BackMsg:
         msg = BackMsg()
         rs = msg.rerun_script
         rs.query_string = self.query
         rs.page_script_hash = self.page_hash
         if fragment:  # as the frontend does for a widget inside a fragment
             rs.fragment_id = fragment
+        rs.is_auto_rerun = auto
         self._add_cached_hashes(rs)
         for w in self.widgets.values():
             if w.kind in TRIGGERS:
@@ -615,6 +661,8 @@ class Session:
                     result.deltas += 1
                     self._read_delta(fwd, result, seen)
                 elif kind == "new_session":
+                    if not fwd.metadata.run.fragment_ids:  # a full run: the frontend drops its timers
+                        self.auto_reruns.clear()
                     self.page_hash = fwd.new_session.page_script_hash
                     if fwd.new_session.HasField("initialize"):
                         self.session_id = fwd.new_session.initialize.session_id
@@ -627,6 +675,11 @@ class Session:
                         self.page_hash = fwd.navigation.page_script_hash
                 elif kind == "page_info_changed":
                     self.query = fwd.page_info_changed.query_string
+                elif kind == "auto_rerun":
+                    self.auto_reruns[fwd.auto_rerun.fragment_id] = fwd.auto_rerun.interval
+                elif kind == "stop_auto_rerun":
+                    for fragment_id in fwd.stop_auto_rerun.fragment_ids:
+                        self.auto_reruns.pop(fragment_id, None)
                 elif kind == "page_not_found":
                     result.errors.append("page not found")
                 elif kind == "script_finished" and fwd.script_finished in DONE:

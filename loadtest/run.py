@@ -55,6 +55,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+
 from loadtest.client import Cluster, Result, Server, Session, start_cluster, start_server  # noqa: E402
 from ui.live import BETA_LABEL, ETA_LABEL  # noqa: E402
 
@@ -177,6 +179,10 @@ class Row:
     rss_after: float = 0.0
     seconds: float = 0.0
     errors_of: dict[int, list[str]] = field(default_factory=dict)  # by visitor
+    # What the frontend asks by itself, not counted above: the reruns of a training's progress box, and for
+    # each training a visitor saw to its end, the seconds from the click that started it to the trained page.
+    polls: list[float] = field(default_factory=list)
+    trainings: list[float] = field(default_factory=list)
 
     def error(self, person: int, text: str) -> None:
         self.errors.append(f"visitor {person}: {text}")
@@ -215,14 +221,15 @@ class Failover:
     probes: list[str] = field(default_factory=list)  # the EoS trainings cut by the kill
 
 
-async def _think(session: Session, seconds: float) -> bool:
-    """Wait like a person; True if the websocket dropped meanwhile (the browser notices at once)."""
-    closed = asyncio.ensure_future(session.wait_closed())
-    try:
-        done, _ = await asyncio.wait({closed}, timeout=seconds)
-        return bool(done)
-    finally:
-        closed.cancel()
+async def _think(session: Session, seconds: float, row: Row, started: list) -> bool:
+    """Wait like a person while the frontend polls a training's progress box; True if the websocket dropped
+    meanwhile (the browser notices at once). started: [when the click that started a training was sent]."""
+    polls: list = []
+    closed = await session.idle(seconds, polls)
+    row.polls += [p.seconds for p in polls if not p.closed]
+    if started and polls and polls[-1].status == ForwardMsg.FINISHED_SUCCESSFULLY and not session.auto_reruns:
+        row.trainings.append(time.perf_counter() - started.pop())
+    return closed
 
 
 async def _recover(session: Session, person: int, failover: Failover, row: Row | None, during: str) -> Recovery:
@@ -300,12 +307,12 @@ async def _visitor(
         return
     if failover is not None:
         failover.sessions[person] = session
+    training: list = []  # [when the click that started the training on screen was sent]
     try:
         for i, act in enumerate(plan):
             if i:
-                if failover is None:
-                    await asyncio.sleep(rng.uniform(*THINK))
-                elif await _think(session, rng.uniform(*THINK)) and failover.killed_at is not None:
+                dropped = await _think(session, rng.uniform(*THINK), row, training)
+                if dropped and failover is not None and failover.killed_at is not None:
                     await _recover(session, person, failover, row, "idle")
             row.requests += 1
             try:
@@ -317,6 +324,7 @@ async def _visitor(
                 await _recover(session, person, failover, row, result.label)  # not a latency of its own
                 continue
             row.latencies.append(result.seconds)
+            training[:] = [result.started] if session.auto_reruns else []  # a box to follow, or none now
             row.by_action.setdefault(result.label, []).append(result.seconds)
             row.bytes_by_action.setdefault(result.label, []).append(result.nbytes)
             if not result.ok:
@@ -349,26 +357,31 @@ async def _eos_probe(url: str, failover: Failover, kind: str, tag: int) -> None:
                 failover.probes.append(f"{kind}: could not open the EoS page ({opened.errors[:1]})")
                 return
             await asyncio.sleep(max(failover.started + failover.kill_at - 2.0 - time.perf_counter(), 0))
-            cut = await s.press("run")
+            started = await s.press("run")
         else:
             await asyncio.sleep(max(failover.started + failover.kill_at - 1.0 - time.perf_counter(), 0))
-            cut = await s.open("eos", query)
-        if not cut.closed:
-            failover.probes.append(f"{kind} ({steps:,} steps): finished before the kill ({cut.seconds:.1f} s)")
+            started = await s.open("eos", query)
+        polls: list = []  # the progress box, followed until the kill cuts it
+        cut = started.closed or await s.idle(PHASE_CAP, polls)
+        if not cut or any(p.status == ForwardMsg.FINISHED_SUCCESSFULLY for p in polls):
+            failover.probes.append(f"{kind} ({steps:,} steps): finished before the kill")
             return
+        progress = started.progress + sum(p.progress for p in polls)
         rec = await _recover(s, -1, failover, None, f"EoS {kind} training")
         failover.recoveries.remove(rec)  # reported apart from the visitors
         got = s.results[-1]
+        if rec.trained:  # a first visit on the new replica: its box, followed to the trained page
+            got = await s.settle(PHASE_CAP) or got
         offered = any("Press **Run** to train" in a for a in got.alerts)
         shown = (
             "re-trained from the URL to the end (a first visit on the new replica)"
-            if rec.trained and got.ok
+            if rec.trained and got.ok and got.status == ForwardMsg.FINISHED_SUCCESSFULLY and not s.auto_reruns
             else "offered again: 'Press Run to train', nothing trained or shown as done"
             if offered and not rec.trained
             else f"unexpected: status {got.status}, alerts {got.alerts[:2]}, errors {got.errors[:1]}"
         )
         failover.probes.append(
-            f"{kind} ({steps:,} steps, {cut.progress} progress updates before the cut): on {rec.replica}, {shown}; "
+            f"{kind} ({steps:,} steps, {progress} progress updates before the cut): on {rec.replica}, {shown}; "
             f"same page and controls: {rec.same_view}; {_ms((rec.restored or rec.detected) - failover.killed_at)} ms "
             "after the kill"
         )
@@ -533,10 +546,17 @@ def print_table(rows: list[Row]) -> None:
 
 def _by_action(r: Row) -> str:
     actions = sorted(r.by_action.items(), key=lambda kv: -_pct(kv[1], 50))
-    return f"{r.scenario} at N = {r.n} by interaction (count, p50/p95 ms, kB received): " + "; ".join(
+    line = f"{r.scenario} at N = {r.n} by interaction (count, p50/p95 ms, kB received): " + "; ".join(
         f"{k} ({len(v)}, {_ms(_pct(v, 50))}/{_ms(_pct(v, 95))}, {_pct(r.bytes_by_action[k], 50) / 1000:.0f})"
         for k, v in actions
     )
+    if r.polls or r.trainings:
+        line += (
+            f"\n  not in the table: {len(r.polls)} polls of a training's progress box (p50/p95 "
+            f"{_ms(_pct(r.polls, 50))}/{_ms(_pct(r.polls, 95))} ms); {len(r.trainings)} trainings seen to the trained "
+            f"page, click to page p50/max {_ms(_pct(r.trainings, 50))}/{_ms(max(r.trainings, default=float('nan')))} ms"
+        )
+    return line
 
 
 def _failover_report(f: Failover, row: Row) -> list[str]:

@@ -5,8 +5,8 @@ import streamlit as st
 from core import datasets
 from core import training as tr
 from ui import central_flow_views as cflow_views
-from ui import charts, controls, eos_exchange, eos_presets, eos_views, frames, sidebar
-from ui.eos_runs import RunConfig, cached_run, flow_distance, run_all
+from ui import charts, controls, eos_exchange, eos_jobs, eos_presets, eos_views, frames, sidebar
+from ui.eos_runs import RunConfig, cached_run, flow_distance
 from ui.routing import ensure_app_router
 
 ensure_app_router()
@@ -108,19 +108,23 @@ st.button(
 )
 pressed = st.session_state.pop("eos_run_requested", False)
 if config is not None and (pressed or first_visit) and not ready:
-    st.session_state["eos_auto"] = True
-    with st.status(f"Training {len(config.lrs)} run(s)…", expanded=True) as status:
-        ready = run_all(config, status)
-        status.update(label="Done" if ready else "Stopped", state="complete" if ready else "error", expanded=False)
+    eos_jobs.start(config, with_flow and config.flow_applies)
 st.session_state["eos_auto"] = True
+if eos_jobs.current() is not None:  # (a job that has just finished says here how it went)
+    eos_jobs.follow()
+ready = config is not None and all(cached_run(config, lr) is not None for lr in config.lrs)
 
 if config is not None and ready:
-    st.session_state["eos_last"] = config
-elif "eos_last" in st.session_state:
-    st.info("Settings changed: press **Run** to train them. Showing the previous runs.", icon=":material/info:")
-shown = st.session_state.get("eos_last")
+    st.session_state[eos_jobs.SHOWN_KEY] = config
+elif eos_jobs.SHOWN_KEY in st.session_state:
+    if eos_jobs.training(config):
+        st.info("Settings changed: they are training. Showing the previous runs until then.", icon=":material/info:")
+    else:
+        st.info("Settings changed: press **Run** to train them. Showing the previous runs.", icon=":material/info:")
+shown = st.session_state.get(eos_jobs.SHOWN_KEY)
 if shown is None:
-    st.info("Press **Run** to train.", icon=":material/info:")
+    if not eos_jobs.training(config):
+        st.info("Press **Run** to train.", icon=":material/info:")
     controls.share_link()
     st.stop()
 
@@ -197,11 +201,7 @@ left, right = st.columns(2, gap="large")
 with left:
     st.subheader(f"Top-{shown.top_k} Hessian eigenvalues")
     charts.show(eos_views.top_k_chart, {"topk": topk}, key="eos_topk", alt_text="Top Hessian eigenvalues against step.")
-# The run that reached the edge first has spent longest there: its oscillation and its departure
-# from gradient flow are the clearest.
-crossings = {lr: eos_views.crossing_step(run) for lr, run in runs.items() if runs[lr]["diverged_at"] < 0}
-reached = {lr: c for lr, c in crossings.items() if c is not None}
-first_lr = min(reached, key=reached.get) if reached else next(iter(runs))
+first_lr = eos_views.first_at_edge(runs)
 with right:
     st.subheader("Oscillation along the top eigenvector")
     charts.show(
@@ -214,6 +214,9 @@ with right:
 
 if with_flow and not shown.flow_applies:
     st.info(eos_views.FLOW_STEPS_ASIDE, icon=":material/info:")
+elif with_flow and eos_jobs.training(shown):  # its runs are in; the job integrates the flow: no waiting here
+    st.subheader("Gradient descent against gradient flow")
+    st.info("Integrating gradient flow for these runs: the comparison appears when the box above is done.")
 elif with_flow:
     st.subheader("Gradient descent against gradient flow")
     distance = flow_distance(shown, first_lr)

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from deploy.serve import find_nginx
 from loadtest.client import XSRF_COOKIE, Session, start_cluster
@@ -175,8 +176,11 @@ def test_a_run_trained_on_one_replica_is_shown_by_the_other(cluster):
         assert second.replica == other(first.replica)
         try:
             link = "esteps=300&eseed=4242&flow=false"
-            trained = await first.open("eos", link)
-            assert trained.ok and trained.progress > 0, (trained.errors, trained.alerts)  # a first visit trains
+            opened = await first.open("eos", link)
+            assert opened.ok and opened.progress > 0, (opened.errors, opened.alerts)  # a first visit trains…
+            trained = await first.settle()  # …in the background, its progress box polled until the page is drawn
+            assert trained is not None and trained.ok and not first.auto_reruns, trained and trained.errors
+            assert not any("Press **Run**" in a for a in trained.alerts), trained.alerts
             shown = await second.open("eos", link)
             assert shown.ok and shown.progress == 0, (shown.errors, shown.progress)  # read, not trained again
             assert not any("Press **Run**" in a for a in shown.alerts), shown.alerts
@@ -208,15 +212,18 @@ def test_failover_restores_the_view_and_offers_a_cut_run_again(cluster):
             assert (await bystander.open("momentum", "method=heavy+ball")).ok
             opened = await trainer.open("eos", LONG_RUN)
             assert opened.ok and any("Press **Run**" in a for a in opened.alerts), opened.alerts
-            training = asyncio.ensure_future(trainer.press("run"))
+            pressed = await trainer.press("run")  # the page answers at once with the training's progress box
+            assert pressed.ok and pressed.progress > 0 and trainer.auto_reruns, (pressed.errors, pressed.progress)
+            polls: list = []
+            following = asyncio.ensure_future(trainer.idle(60, polls))  # the frontend polls the box
             await asyncio.sleep(2.0)  # the 10,000-step run takes ≥ 10 s: it is in flight now
-            assert not training.done()
+            assert not following.done()
 
             killed_at = time.perf_counter()
             pid = cluster.kill_replica(victim)
-            cut = await training
-            # It was training (progress drawn) and never finished.
-            assert cut.closed and cut.status is None and cut.progress > 0, (cut.errors, cut.progress)
+            assert await following  # the websocket dropped
+            # It was training (its box polled) and never finished: no poll drew the trained page.
+            assert polls and all(p.status in (None, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY) for p in polls)
             await asyncio.wait_for(visitor.wait_closed(), 10)
 
             # The tab reconnects through the proxy and re-sends its view: same page, same controls.

@@ -64,7 +64,7 @@ def test_changed_settings_wait_for_run():
 def test_a_training_process_that_dies_is_said_and_nothing_is_shown_as_trained(monkeypatch):
     from ui import train_process
 
-    def died(kwargs, report, max_seconds):
+    def died(kwargs, report, max_seconds, cancelled=None):
         raise train_process.TrainingFailed("the training process ended (exit code -9)")
 
     monkeypatch.setattr(train_process, "train", died)

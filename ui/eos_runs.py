@@ -8,6 +8,7 @@ training again. Entries are evicted least-recently-used under a byte budget.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -23,7 +24,7 @@ import streamlit as st
 from core import datasets, network
 from core import spectrum as sp
 from core import training as tr
-from ui import charts, controls, eos_views, train_process
+from ui import eos_views, train_process
 
 MAX_RUNS = 4
 MAX_HIDDEN_LAYERS = 6
@@ -338,24 +339,20 @@ def cached_run(config: RunConfig, lr: float) -> dict | None:
     return store().get(_key(config, lr))
 
 
-def train_one(config: RunConfig, lr: float, progress, live) -> dict:
-    """Train one run, in a child process (ui.train_process), with a progress bar and a live sharpness
-    chart; stops at MAX_SECONDS."""
+def train_one(config: RunConfig, lr: float, report=None, cancelled=None) -> dict:
+    """Train one run in a child process (ui.train_process), report(partial, t) as it goes; stops at
+    MAX_SECONDS (the run then says where: stopped_at), or raises train_process.Cancelled."""
     stopped_at = [0]
-    quantity = eos_views.hovering_label(config)
-    live_spec = charts.spec(eos_views.sharpness_chart, big=False, quantity=quantity)
 
-    def report(partial: dict, t: int) -> None:
+    def progress(partial: dict, t: int) -> None:
         stopped_at[0] = t
-        progress.progress(
-            min(t / max(config.steps, 1), 1.0), text=f"{eos_views.run_label(lr)}: step {t:,} of {config.steps:,}"
-        )
-        live.vega_lite_chart({**live_spec, "datasets": eos_views.hover_frames({lr: partial})}, width="stretch")
+        if report is not None:
+            report(partial, t)
 
     kwargs = dict(
         config.optimizer_kwargs(lr), sharpness_every=config.every, top_k=config.top_k, **config.train_kwargs()
     )
-    run, finished = train_process.train(kwargs, report, MAX_SECONDS)
+    run, finished = train_process.train(kwargs, progress, MAX_SECONDS, cancelled)
     if finished:
         run["stopped_at"] = -1
     else:
@@ -378,52 +375,24 @@ def _pad(partial: dict, steps: int) -> dict:
     return run
 
 
-def run_all(config: RunConfig, container) -> bool:
-    """Train every η of the config that is not in the store yet (others wait for the same key); False if
-    a training process failed (said on the page; nothing of that run is stored or shown)."""
-    for lr in config.lrs:
-        key = _key(config, lr)
-        with store().key_lock(key):
-            if store().get(key) is not None:
-                continue
-            progress = container.progress(0.0, text=f"{eos_views.run_label(lr)}: starting")
-            live = container.empty()
-            try:
-                run = train_one(config, lr, progress, live)
-            except train_process.TrainingFailed as exc:
-                progress.empty()
-                live.empty()
-                st.error(
-                    f"**{eos_views.run_label(lr)} did not finish**: its training process failed "
-                    f"({controls.escape_markdown(exc)}). Press **Run** to try again.",
-                    icon=":material/error:",
-                )
-                return False
-            store().put(key, run)
-            live.empty()
-            if run.get("stopped_at", -1) >= 0:
-                container.warning(
-                    f"{eos_views.run_label(lr)} stopped after {MAX_SECONDS:.0f} s at step {run['stopped_at']:,}."
-                )
-    return True
-
-
 FLOW_SECONDS = 8.0
 FLOW_RETRY_SECONDS = 300.0  # a flow that ran out of time is tried again after this, not at every visit
 
 
-def flow_distance(config: RunConfig, lr: float) -> dict | None:
+def flow_distance(config: RunConfig, lr: float, runs: RunStore | None = None, cancelled=None) -> dict | None:
     """‖θ_GD − θ_flow‖ over the run's sampled steps, or None if the run kept no history or the flow
     did not finish in its time budget. Computed once per configuration: visitors arriving together
-    wait for the first one (the same per-key lock as training) instead of integrating again."""
+    wait for the first one (the same per-key lock as training) instead of integrating again. runs:
+    the store (a background job passes it; a page's run takes store() and shows a spinner)."""
     key = _key(config, lr, "flow")
-    with store().key_lock(key):
-        found = store().get(key)
+    runs_store = runs or store()
+    with runs_store.key_lock(key):
+        found = runs_store.get(key)
         if found is not None and (
             found.get("step") is not None or time.time() - found["failed_at"] < FLOW_RETRY_SECONDS
         ):
             return found if found.get("step") is not None else None
-        run = cached_run(config, lr)
+        run = runs_store.get(_key(config, lr))
         if run is None or run.get("param_history") is None:
             return None
         # The departure happens where S reaches 2/η; past 1.5× that step the flow only gets stiffer
@@ -434,7 +403,8 @@ def flow_distance(config: RunConfig, lr: float) -> dict | None:
             horizon = min(config.steps, config.every * (int(1.5 * cross) // config.every + 1))
         kwargs = dict(config.train_kwargs(), steps=horizon)
         t_end = tr.flow_time(lr, config.method, config.beta) * horizon
-        with st.spinner(f"Integrating gradient flow to t = {t_end:g} (solve_ivp, BDF)…"):
+        text = f"Integrating gradient flow to t = {t_end:g} (solve_ivp, BDF)…"
+        with st.spinner(text) if runs is None else contextlib.nullcontext():
             try:
                 flow = train_process.gradient_flow(
                     dict(
@@ -447,10 +417,11 @@ def flow_distance(config: RunConfig, lr: float) -> dict | None:
                         max_seconds=FLOW_SECONDS,
                     ),
                     FLOW_SECONDS + 5.0,  # its own budget stops it first; this one only if the child hangs
+                    cancelled,
                 )
             except train_process.TrainingFailed:  # the child died or hung: as a flow that did not finish
                 flow = None
         ok = flow is not None and flow["success"]
         result = tr.distance_to_flow(run, flow) if ok else {"step": None, "failed_at": time.time()}
-        store().put(key, result)
+        runs_store.put(key, result)
         return result if result.get("step") is not None else None

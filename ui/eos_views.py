@@ -91,6 +91,14 @@ def crossing_step(run: dict) -> int | None:
     return int(run["step"][hit[0]]) if hit.size else None
 
 
+def first_at_edge(runs: dict[float, dict]) -> float:
+    """The η whose run reached the edge first (of those that did not diverge), else the first η: it has
+    spent longest at the edge, so its oscillation and its departure from gradient flow are the clearest."""
+    crossings = {lr: crossing_step(run) for lr, run in runs.items() if run["diverged_at"] < 0}
+    reached = {lr: c for lr, c in crossings.items() if c is not None}
+    return min(reached, key=reached.get) if reached else next(iter(runs))
+
+
 def summary(run: dict, lr: float) -> dict:
     """The numbers the page prints for a run: crossing, hover level, final loss, divergence (S is what
     hovers for the method: λ_max(P⁻¹H) for Adam and RMSProp, the batch sharpness for SGD)."""

@@ -109,16 +109,21 @@ class TrainingFailed(RuntimeError):
     """The child raised (its message) or died."""
 
 
-def train(kwargs: dict, report, max_seconds: float) -> tuple[dict, bool]:
+class Cancelled(RuntimeError):
+    """cancelled() said stop: the child was killed, nothing of it is returned."""
+
+
+def train(kwargs: dict, report, max_seconds: float, cancelled=None) -> tuple[dict, bool]:
     """core.training.train(**kwargs) in a child process: (the run, True) or, past max_seconds, (the
-    last partial run, False). report(partial, t) is called here for each partial the child sends."""
-    return call("train", kwargs, max_seconds, report)
+    last partial run, False). report(partial, t) is called here for each partial the child sends;
+    cancelled() is asked a few times a second."""
+    return call("train", kwargs, max_seconds, report, cancelled)
 
 
-def gradient_flow(kwargs: dict, max_seconds: float) -> dict:
+def gradient_flow(kwargs: dict, max_seconds: float, cancelled=None) -> dict:
     """core.training.gradient_flow(**kwargs) in a child process (its own max_seconds keyword stops it
     sooner than max_seconds, which only catches a child that hangs)."""
-    return _finished("gradient_flow", kwargs, max_seconds)
+    return _finished("gradient_flow", kwargs, max_seconds, cancelled=cancelled)
 
 
 def central_flow_run(kwargs: dict, report, max_seconds: float) -> dict:
@@ -127,16 +132,16 @@ def central_flow_run(kwargs: dict, report, max_seconds: float) -> dict:
     return _finished("central_flow", kwargs, max_seconds, report)
 
 
-def _finished(name: str, kwargs: dict, max_seconds: float, report=None) -> dict:
-    result, finished = call(name, kwargs, max_seconds, report)
+def _finished(name: str, kwargs: dict, max_seconds: float, report=None, cancelled=None) -> dict:
+    result, finished = call(name, kwargs, max_seconds, report, cancelled)
     if not finished:
         raise TrainingFailed(f"no answer within {max_seconds:g} s")
     return result
 
 
-def call(name: str, kwargs: dict, max_seconds: float, report=None) -> tuple[dict, bool]:
+def call(name: str, kwargs: dict, max_seconds: float, report=None, cancelled=None) -> tuple[dict, bool]:
     """FUNCTIONS[name](**kwargs) in a child: (result, True), or (the last partial, False) past max_seconds;
-    TrainingFailed if the child raised, died or could not start."""
+    TrainingFailed if the child raised, died or could not start; Cancelled once cancelled() is true."""
     kwargs = dict(kwargs)
     data = kwargs.pop("data", None)
     packed = None if data is None else pack({"X": np.asarray(data[0]), "y": np.asarray(data[1])})
@@ -156,7 +161,9 @@ def call(name: str, kwargs: dict, max_seconds: float, report=None) -> tuple[dict
             left = max_seconds - (time.perf_counter() - start)
             if left <= 0:
                 return last, False
-            if not parent.poll(min(left, 1.0)):
+            if cancelled is not None and cancelled():
+                raise Cancelled(name)
+            if not parent.poll(min(left, 0.1 if cancelled is not None else 1.0)):
                 if not process.is_alive() and not parent.poll():
                     raise TrainingFailed(f"the training process ended (exit code {process.exitcode})")
                 continue

@@ -24,7 +24,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui import charts, controls, eos_runs, eos_views, train_process
 
-POLL_SECONDS = 0.25  # how often a follower's progress box is redrawn
+POLL_SECONDS = 0.5  # how often a follower's progress box is redrawn (each redraw is a rerun of the box)
 MAX_RUNNING = max(1, os.cpu_count() or 1)
 # How long a run waits for the job it started before drawing the progress box: 0 in a server (the page
 # answers at once); the AppTest suite and deploy/warm.py, which have no browser to poll, wait it out.
@@ -108,6 +108,9 @@ class Job:
 
     def _flow(self) -> None:
         runs = {lr: self.store.get(eos_runs._key(self.config, lr)) for lr in self.config.lrs}
+        runs = {lr: run for lr, run in runs.items() if run is not None}  # (one evicted already: rare)
+        if not runs:
+            return
         lr = eos_views.first_at_edge(runs)
         self.stage = f"{eos_views.run_label(lr)}: integrating gradient flow (solve_ivp, BDF)"
         eos_runs.flow_distance(self.config, lr, self.store, self.cancel.is_set)
@@ -121,7 +124,7 @@ def start(config: eos_runs.RunConfig, flow: bool) -> Job:
     previous = st.session_state.get(STATE_KEY)
     with _LOCK:
         job = _RUNNING.get((config, flow))
-        new = job is None
+        new = job is None or job.cancel.is_set()  # (a cancelled job still ending: not one to follow)
         if new:
             job = _RUNNING[(config, flow)] = Job(config, flow, eos_runs.store())
         job.followers.add(session)

@@ -5,7 +5,7 @@ import streamlit as st
 from core import datasets
 from core import training as tr
 from ui import central_flow_views as cflow_views
-from ui import charts, controls, eos_exchange, eos_jobs, eos_presets, eos_views, frames, sidebar
+from ui import charts, controls, eos_exchange, eos_jobs, eos_presets, eos_views, sidebar
 from ui.eos_runs import RunConfig, cached_run, flow_distance
 from ui.routing import ensure_app_router
 
@@ -248,11 +248,7 @@ if map_method in tr.ADAPTIVE:
 if map_method is not None:
     charts.show(
         charts.rate_map_chart,
-        {
-            "cells": frames.rate_map_frame(map_method),
-            "boundary": frames.boundary_frame(),
-            "spectrum": eos_views.rate_map_path_frame(runs, shown.beta, map_method),
-        },
+        {**charts.rate_map_tables(map_method), "spectrum": eos_views.rate_map_path_frame(runs, shown.beta, map_method)},
         key="eos_rate_map",
         alt_text="The runs' measured eta times sharpness on the convergence-rate map over step size and momentum.",
     )

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import streamlit as st
 
 from ui import controls
-from ui.frames import LOG_CLIP, RATE_MAP_DB, RATE_MAP_DH
+from ui.frames import LOG_CLIP, RATE_MAP_DB, RATE_MAP_DH, boundary_frame, rate_map_frame
 from ui.sidebar import METHOD_NAMES
 from ui.style import presenting
 
@@ -167,7 +167,8 @@ def arrow(frame: pd.DataFrame) -> pa.Table:
     repeated labels as dictionaries with the narrowest index, small integers as int32; values unchanged.
     Done in Arrow (pandas' category conversion of a text column cost 5 × more: 3.7 against 0.9 ms for the
     toy page's paths); data that several charts share, or that a cache keeps, is converted once."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # nthreads=1: for long frames pyarrow otherwise starts a thread pool per call, to convert a few columns.
+    table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
     columns = []
     for column in table.columns:
         kind = column.type
@@ -180,6 +181,13 @@ def arrow(frame: pd.DataFrame) -> pa.Table:
             column = column.cast(pa.int32())
         columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+@functools.lru_cache(maxsize=3)  # one per method: the map never changes
+def rate_map_tables(method: str) -> dict[str, pa.Table]:
+    """The rate map's cells (4,000) and stability edges for rate_map_chart as Arrow tables, converted once:
+    the EoS page re-sends them with every rerun."""
+    return {"cells": arrow(rate_map_frame(method)), "boundary": arrow(boundary_frame())}
 
 
 def chart_csv(datasets: dict[str, pd.DataFrame]) -> str:

@@ -1,5 +1,5 @@
-"""Edge of Stability runs: their validated configuration, a bounded server-wide store, and the
-training loop with progress, a live chart and a time budget.
+"""Edge of Stability runs: their validated configuration, a bounded server-wide store, the training of
+one run with a time budget, and its gradient-flow comparison (ui.eos_jobs runs both in the background).
 
 The store is shared by every session (cache_resource): a class that opens the same link trains
 once; a per-configuration lock makes simultaneous visitors wait for the first one instead of

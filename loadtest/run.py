@@ -7,7 +7,9 @@
 
 Each virtual visitor is one websocket speaking Streamlit's own protocol (loadtest/client.py: BackMsg
 rerun requests out, ForwardMsg deltas in), like one browser tab without the browser. A rerun's
-latency is the time from sending the request to the run's script_finished. Visitors wait 1–3 s
+latency is the time from sending the request to the run's script_finished. While a visitor thinks, its
+tab asks for the reruns the frontend sends by itself (a training's progress box, a run_every fragment):
+those polls, and each training's time from the click to the trained page, are reported apart. Visitors wait 1–3 s
 between interactions (a person's think time) and walk through the pages: a class link to the
 quadratic explorer with a preset, the live η (a release: what the browser sends when the slider under
 the chart or the sidebar's is let go) and n, the momentum map (heavy ball, a β release), the

@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass, field
 
 import streamlit as st
+from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui import charts, controls, eos_runs, eos_views, train_process
@@ -32,6 +33,7 @@ WAIT_SECONDS = 0.0
 STATE_KEY = "eos_job"  # the session's job, in st.session_state
 SHOWN_KEY = "eos_last"  # the settings whose runs the page shows
 
+_LOG = get_logger(__name__)  # one line per training and flow started: what a server's log can count
 _SLOTS = threading.BoundedSemaphore(MAX_RUNNING)
 _LOCK = threading.Lock()
 _RUNNING: dict = {}  # (config, with flow) → its Job, while it trains
@@ -80,6 +82,7 @@ class Job:
                     self.trained.add(lr)
                     continue
                 self.stage = f"{eos_views.run_label(lr)}: starting"
+                _LOG.info("EoS training started: %s, %d steps", eos_views.run_label(lr), self.config.steps)
                 try:
                     run = eos_runs.train_one(self.config, lr, self._reporter(lr), self.cancel.is_set)
                 except train_process.TrainingFailed as exc:
@@ -113,6 +116,7 @@ class Job:
             return
         lr = eos_views.first_at_edge(runs)
         self.stage = f"{eos_views.run_label(lr)}: integrating gradient flow (solve_ivp, BDF)"
+        _LOG.info("EoS gradient flow for %s", eos_views.run_label(lr))
         eos_runs.flow_distance(self.config, lr, self.store, self.cancel.is_set)
 
 

@@ -25,6 +25,7 @@ def test_page_renders_every_chart_with_marks(page, server, name, path, n_charts)
     page.set_viewport_size({"width": 1280, "height": 2400})
     open_app(page, f"{server}/{path}", timeout=120_000)
     assert_page_healthy(page, n_charts)
+    wait_idle(page, 120_000)  # (the EoS page: the run its training's box started, drawing the trained page)
     screenshot(page, f"page-{name}")
 
 

@@ -502,6 +502,11 @@ class Session:
 
     # -- what the frontend does by itself
 
+    @property
+    def _interval(self) -> float:
+        """Seconds between the frontend's reruns of the page's (first) run_every fragment."""
+        return next(iter(self.auto_reruns.values()))
+
     async def poll(self, label: str = "poll") -> Result:
         """The rerun the frontend sends for a run_every fragment when its interval has passed."""
         fragment = next(iter(self.auto_reruns))
@@ -515,7 +520,7 @@ class Session:
             left = end - time.perf_counter()
             if left <= 0:
                 return False
-            wait = min(left, next(iter(self.auto_reruns.values()))) if self.auto_reruns else left
+            wait = min(left, self._interval) if self.auto_reruns else left
             closed = asyncio.ensure_future(self.wait_closed())
             try:
                 done, _ = await asyncio.wait({closed}, timeout=wait)
@@ -535,7 +540,7 @@ class Session:
         trained page is drawn); the last rerun, or None if there was nothing to follow."""
         last, end = None, time.perf_counter() + timeout
         while self.auto_reruns and time.perf_counter() < end:
-            await asyncio.sleep(next(iter(self.auto_reruns.values())))
+            await asyncio.sleep(self._interval)
             last = await self.poll()
             if last.closed:
                 break

@@ -95,7 +95,12 @@ except ValueError as exc:
     st.error(f"**Not run.** {controls.escape_markdown(exc)}", icon=":material/warning:")  # quotes user text
     config = None
 
-ready = config is not None and all(cached_run(config, lr) is not None for lr in config.lrs)
+
+def _trained(config: RunConfig | None) -> bool:
+    return config is not None and all(cached_run(config, lr) is not None for lr in config.lrs)
+
+
+ready = _trained(config)
 first_visit = "eos_auto" not in st.session_state and config is not None and config.cost() <= RunConfig.AUTO_RUN_COST
 st.button(
     "Run",
@@ -112,7 +117,7 @@ if config is not None and (pressed or first_visit) and not ready:
 st.session_state["eos_auto"] = True
 if eos_jobs.current() is not None:  # (a job that has just finished says here how it went)
     eos_jobs.follow()
-ready = config is not None and all(cached_run(config, lr) is not None for lr in config.lrs)
+ready = ready or _trained(config)  # (a job may have finished in this run)
 
 if config is not None and ready:
     st.session_state[eos_jobs.SHOWN_KEY] = config

@@ -92,10 +92,10 @@ def test_jobs_beyond_the_trainer_slots_wait_their_turn(answer_at_once, monkeypat
 def test_a_rerun_while_the_job_integrates_the_flow_does_not_wait_for_it(answer_at_once, monkeypatch):
     release, real = threading.Event(), eos_runs.flow_distance
 
-    def slow_flow(config, lr, runs=None, cancelled=None):
-        if runs is not None:  # the job's call (a page's would pass no store)
+    def slow_flow(config, lr, run_store=None, cancelled=None):
+        if run_store is not None:  # the job's call (a page's would pass no store)
             release.wait(30)
-        return real(config, lr, runs, cancelled)
+        return real(config, lr, run_store, cancelled)
 
     monkeypatch.setattr(eos_runs, "flow_distance", slow_flow)
     at = open_page("eos", {"esteps": "300", "eseed": "5109"})  # the flow comparison is on by default

@@ -379,13 +379,13 @@ FLOW_SECONDS = 8.0
 FLOW_RETRY_SECONDS = 300.0  # a flow that ran out of time is tried again after this, not at every visit
 
 
-def flow_distance(config: RunConfig, lr: float, runs: RunStore | None = None, cancelled=None) -> dict | None:
+def flow_distance(config: RunConfig, lr: float, run_store: RunStore | None = None, cancelled=None) -> dict | None:
     """‖θ_GD − θ_flow‖ over the run's sampled steps, or None if the run kept no history or the flow
     did not finish in its time budget. Computed once per configuration: visitors arriving together
-    wait for the first one (the same per-key lock as training) instead of integrating again. runs:
+    wait for the first one (the same per-key lock as training) instead of integrating again. run_store:
     the store (a background job passes it; a page's run takes store() and shows a spinner)."""
     key = _key(config, lr, "flow")
-    runs_store = runs or store()
+    runs_store = store() if run_store is None else run_store
     with runs_store.key_lock(key):
         found = runs_store.get(key)
         if found is not None and (
@@ -404,7 +404,7 @@ def flow_distance(config: RunConfig, lr: float, runs: RunStore | None = None, ca
         kwargs = dict(config.train_kwargs(), steps=horizon)
         t_end = tr.flow_time(lr, config.method, config.beta) * horizon
         text = f"Integrating gradient flow to t = {t_end:g} (solve_ivp, BDF)…"
-        with st.spinner(text) if runs is None else contextlib.nullcontext():
+        with st.spinner(text) if run_store is None else contextlib.nullcontext():
             try:
                 flow = train_process.gradient_flow(
                     dict(

@@ -1,11 +1,14 @@
 """Process-wide settings, applied once when app.py first imports this module.
 
-One BLAS thread (and the training processes' forkserver started early, below). The matrices here
-are small (at most 1,000 × 1,000, mostly far less), the server runs many sessions at once on few
-cores, and OpenBLAS's worker threads spinning against other sessions made the EoS page's gradient
-flow 4× slower (8.9 s → 2.2 s measured on 2 cores). scipy ships its own OpenBLAS: it is imported
-first so that the limit covers both libraries.
+TCP_NODELAY on the server's sockets (no_delay, below). One BLAS thread (and the training processes'
+forkserver started early, below). The matrices here are small (at most 1,000 × 1,000, mostly far
+less), the server runs many sessions at once on few cores, and OpenBLAS's worker threads spinning
+against other sessions made the EoS page's gradient flow 4× slower (8.9 s → 2.2 s measured on 2
+cores). scipy ships its own OpenBLAS: it is imported first so that the limit covers both libraries.
 """
+
+import os
+import socket
 
 import scipy.integrate  # noqa: F401
 import scipy.linalg  # noqa: F401
@@ -13,6 +16,36 @@ import scipy.sparse.linalg  # noqa: F401
 from threadpoolctl import threadpool_limits
 
 BLAS_LIMIT = threadpool_limits(limits=1)
+
+
+def no_delay() -> int:
+    """Set TCP_NODELAY on every TCP socket of this process; returns how many. Streamlit's server binds its
+    own listening socket, and asyncio turns Nagle's algorithm off only on sockets it made itself: a run's
+    small messages then waited for the browser's delayed ACK (≈ 40 ms at a time on Linux), and a fresh
+    session's first page took 49–64 ms instead of 18–36 (tests/test_runtime.py; README, Deploy).
+    Connections the listening socket accepts later inherit the option. Linux only (/proc); elsewhere a no-op."""
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return 0
+    done = 0
+    for fd in fds:
+        try:
+            sock = socket.socket(fileno=os.dup(int(fd)))  # a duplicate: the option lands on the same socket
+        except OSError:  # not a socket (or gone)
+            continue
+        try:
+            if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                done += 1
+        except OSError:
+            pass
+        finally:
+            sock.close()
+    return done
+
+
+no_delay()
 
 # Prepared in the background, so that the visitors after the first do not wait for them: the forkserver
 # that EoS trainings run in (ui/train_process.py: it imports core.training, ≈ 0.6 s), and the quadratic

@@ -76,6 +76,10 @@ async def warm_replica(url: str, timeout: float) -> str | None:
     try:
         for page, query in REPLICA_VISITS:
             result = await session.open(page, query)
+            # A page that answers with a training's box (the EoS page, before its store has the run) draws its
+            # charts only once trained: follow the box, or their structures are built with the class waiting.
+            if result.ok:
+                result = await session.settle(max(deadline - time.monotonic(), 1.0)) or result
             if not result.ok:
                 return f"{page}?{query}: status {result.status}, {result.errors[:1]}"
     finally:

@@ -21,13 +21,7 @@ st.caption(
     "settle on a minimum with x² + y² ≤ 2/η."
 )
 
-STARTS = {
-    "(3, 0.05) unbalanced": (3.0, 0.05),
-    "(2, 0.1)": (2.0, 0.1),
-    "(1.5, 0.5)": (1.5, 0.5),
-    "(0.5, 0.5) near balanced": (0.5, 0.5),
-    "custom": None,
-}
+STARTS = toy_views.STARTS
 THEORY_LRS = [0.2, 0.25, 0.3, 0.4, 0.6]  # theory.md §6, from (3, 0.05)
 START_LIMIT = 10.0
 

@@ -64,6 +64,7 @@ def built_once(maxsize: int):
                 return cached(*args, **kwargs)
 
         once.cache_clear = cached.cache_clear
+        once.cache_info = cached.cache_info
         return once
 
     return decorate

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core import training as tr
-from ui.charts import DANGER, OKABE_ITO, STABLE_FILL, _named, finish
+from ui.charts import DANGER, OKABE_ITO, STABLE_FILL, _named, finish, rate_map_chart, spec
 from ui.frames import LOG_CLIP, format_number, spectrum_on_map_frame
 
 MAX_POINTS = 500  # per run and series: 4 runs × 500 rows per chart at most
@@ -572,3 +572,15 @@ def rate_map_note(config) -> str:
     if config.schedule:
         return " With an η schedule each point uses the η in force at its step."
     return ""
+
+
+def warm_specs() -> None:
+    """Build the page's chart structures for every method's hovering quantity and both losses before a visitor
+    asks: each first build holds its replica's GIL for 15–200 ms, and under a class's load they fell on the
+    visitors who first opened a configuration (py-spy: a third of the EoS page's GIL time in one load run)."""
+    for quantity in QUANTITY_NAMES.values():
+        spec(sharpness_chart, big=False, quantity=quantity)
+    for loss in LOSS_FORMULA:
+        spec(loss_chart, big=False, loss=loss)
+    for builder in (normalised_chart, top_k_chart, projection_chart, flow_distance_chart, rate_map_chart):
+        spec(builder, big=False)

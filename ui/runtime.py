@@ -48,13 +48,14 @@ def no_delay() -> int:
 no_delay()
 
 # Prepared in the background, so that the visitors after the first do not wait for them: the forkserver
-# that EoS trainings run in (ui/train_process.py: it imports core.training, ≈ 0.6 s), and the quadratic
-# page's chart structures a class link needs (≈ 0.5 s of Altair each). After a pause: the first visit
-# (this run; a shared link to a sleeping copy) is drawn first (with no pause it took 5.8 s, not 3.5–4.1).
+# that EoS trainings run in (ui/train_process.py: it imports core.training, ≈ 0.6 s), and the chart
+# structures a class needs (≈ 0.5 s of Altair each on the quadratic page, 15–200 ms on the others).
+# After a pause: the first visit (this run; a shared link to a sleeping copy) is drawn first (with no
+# pause it took 5.8 s, not 3.5–4.1).
 import threading  # noqa: E402
 import time  # noqa: E402
 
-from ui import live, train_process  # noqa: E402
+from ui import eos_views, live, toy_views, train_process  # noqa: E402
 
 WARM_AFTER = 5.0  # seconds
 
@@ -63,6 +64,9 @@ def _warm() -> None:
     time.sleep(WARM_AFTER)
     train_process.warm()
     live.warm_specs()
+    toy_views.warm_specs()
+    eos_views.warm_specs()
 
 
-threading.Thread(target=_warm, name="warm-up", daemon=True).start()
+WARM_UP = threading.Thread(target=_warm, name="warm-up", daemon=True)
+WARM_UP.start()

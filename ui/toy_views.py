@@ -17,7 +17,7 @@ import pandas as pd
 
 from core import toy2d
 from core.quadratic import sample_steps
-from ui.charts import DANGER, NEUTRAL, OKABE_ITO, STABLE_FILL, _named, _time_axis, equal_domain, finish
+from ui.charts import DANGER, NEUTRAL, OKABE_ITO, STABLE_FILL, _named, _time_axis, equal_domain, finish, spec
 from ui.frames import format_number
 
 PATH_POINTS = 600  # GD steps drawn: every step up to PATH_HEAD, then log-spaced up to T
@@ -30,6 +30,14 @@ LEVEL_POINTS = 80  # per branch of a level set
 SETTLED_LOSS = 1e-8  # GD's last point counts as a minimum below this loss
 SHARPNESS_FLOOR = 1e-3  # for the log axis: x² + y² is drawn ≥ this
 VIEW_MIN = 2.5
+# The page's preset starts (x₀, y₀); "custom" is any other.
+STARTS = {
+    "(3, 0.05) unbalanced": (3.0, 0.05),
+    "(2, 0.1)": (2.0, 0.1),
+    "(1.5, 0.5)": (1.5, 0.5),
+    "(0.5, 0.5) near balanced": (0.5, 0.5),
+    "custom": None,
+}
 DATA_REACH = 2.0  # curves are computed over [−2R, 2R]²: a wide plot shows more than [−R, R] across
 
 GD_COLOR = DANGER  # vermillion: absent from viridis, so it stands out on the coloured minima
@@ -318,3 +326,14 @@ def toy_sharpness_chart(big: bool = False, symlog: bool = False, log_y: bool = F
         )
     )
     return finish(alt.layer(band, rules, hint, line), big, height=360, legend_bottom=True)
+
+
+def warm_specs() -> None:
+    """Build the chart structures of the preset starts' views and of every time and sharpness axis before a
+    visitor asks (a first build holds its replica's GIL for 50–130 ms; under load they fell mid-class)."""
+    for start in STARTS.values():
+        if start is not None:
+            spec(toy_plane_chart, big=False, radius=view_radius(*start))
+    for symlog in (False, True):
+        for log_y in (False, True):
+            spec(toy_sharpness_chart, big=False, symlog=symlog, log_y=log_y)

@@ -1,0 +1,52 @@
+"""The background warm-up (ui/runtime.py) builds the chart structures the pages then ask for: a structure
+first built while a class is on the page holds its replica's GIL for 15–200 ms."""
+
+import pytest
+
+from tests.apptest_helpers import chart_frames, open_page
+from ui import charts, eos_views, runtime, toy_views
+
+
+@pytest.fixture
+def warmed():
+    """warm(function): empty the spec cache, run function (a warm-up), return how many structures it built."""
+    runtime.WARM_UP.join()  # (the process's own warm-up, started by the import, must not build in between)
+
+    def warm(function):
+        charts._spec.cache_clear()
+        function()
+        return charts._spec.cache_info().misses
+
+    return warm
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"tstart": "(0.5, 0.5) near balanced"},
+        {"tstart": "(2, 0.1)", "teta": "0.6"},  # diverges: a log sharpness axis
+        {"tstart": "(1.5, 0.5)", "tsteps": "100"},  # a linear time axis
+    ],
+)
+def test_the_toy_page_builds_no_chart_structure_of_its_own(warmed, query):
+    built = warmed(toy_views.warm_specs)
+    at = open_page("toy", query)
+    assert len(chart_frames(at)) == 2
+    assert charts._spec.cache_info().misses == built
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"esteps": "300"},
+        {"method": "heavy ball", "esteps": "300"},
+        {"method": "Adam", "etas": "0.01", "esteps": "200", "every": "20"},
+        {"method": "SGD", "batch": "16", "esteps": "200", "every": "50"},
+    ],
+)
+def test_the_eos_page_builds_no_chart_structure_of_its_own(warmed, query):
+    built = warmed(eos_views.warm_specs)
+    at = open_page("eos", query, timeout=120)
+    assert not at.exception and len(chart_frames(at)) >= 5
+    assert charts._spec.cache_info().misses == built

@@ -1,6 +1,8 @@
 """The background warm-up (ui/runtime.py) builds the chart structures the pages then ask for: a structure
 first built while a class is on the page holds its replica's GIL for 15–200 ms."""
 
+import gc
+
 import pytest
 
 from tests.apptest_helpers import chart_frames, open_page
@@ -50,3 +52,10 @@ def test_the_eos_page_builds_no_chart_structure_of_its_own(warmed, query):
     at = open_page("eos", query, timeout=120)
     assert not at.exception and len(chart_frames(at)) >= 5
     assert charts._spec.cache_info().misses == built
+
+
+def test_the_warm_up_moves_the_long_lived_heap_out_of_the_collectors_reach():
+    """After it, a full collection walks only what sessions made since (76–149 ms → 17–34 ms a collection in a
+    proxied load run)."""
+    runtime.WARM_UP.join()
+    assert gc.get_freeze_count() > 100_000  # modules, Altair's schemas, the chart structures

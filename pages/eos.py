@@ -6,7 +6,7 @@ from core import datasets
 from core import training as tr
 from ui import central_flow_views as cflow_views
 from ui import charts, controls, eos_exchange, eos_jobs, eos_presets, eos_views, sidebar
-from ui.eos_runs import RunConfig, cached_run, flow_distance
+from ui.eos_runs import RunConfig, cached_run, flow_distance, page_tables
 from ui.routing import ensure_app_router
 
 ensure_app_router()
@@ -135,12 +135,12 @@ if shown is None:
 
 runs = {lr: cached_run(shown, lr) for lr in shown.lrs}
 runs = {lr: run for lr, run in runs.items() if run is not None}
-table = [eos_views.summary(run, lr) for lr, run in runs.items()]
-for row in table:
+tables = page_tables(shown, runs)
+for row in tables["rows"]:
     if row["diverged at"] is not None:
         st.error(f"**{row['run']} diverged at step {row['diverged at']:,}**: the charts keep the run up to there.")
 if controls.visible("summary"):
-    st.dataframe(eos_views.summary_frame(table), hide_index=True, width="stretch")
+    st.dataframe(tables["summary"], hide_index=True, width="stretch")
 
 saved = {}
 with st.sidebar.expander("Save or overlay runs (JSON)", icon=":material/save:"):
@@ -160,6 +160,7 @@ with st.sidebar.expander("Save or overlay runs (JSON)", icon=":material/save:"):
         except ValueError as exc:
             st.error(controls.escape_markdown(exc), icon=":material/warning:")
 overlay = {**runs, **saved}  # saved runs join the loss, sharpness and η·λ charts
+drawn = eos_views.run_tables(overlay) if saved else tables
 cflow = cflow_views.for_page(shown, runs) if with_cflow else None  # cached per configuration
 
 left, right = st.columns(2, gap="large")
@@ -169,7 +170,7 @@ with left:
     st.subheader(f"{title} against the threshold {eos_views.THRESHOLD_FORMULA[shown.method]}")
     charts.show(
         eos_views.sharpness_chart if cflow is None else cflow_views.sharpness_chart,
-        {**eos_views.hover_frames(overlay), **cflow_views.sharpness_datasets(cflow)},
+        {**drawn["hover"], **cflow_views.sharpness_datasets(cflow)},
         key="eos_sharpness",
         quantity=hovering,
         alt_text=f"The {hovering} against step for each run with its threshold dashed: it rises, then hovers there.",
@@ -181,17 +182,16 @@ with right:
     st.subheader("Training loss")
     charts.show(
         eos_views.loss_chart if cflow is None else cflow_views.loss_chart,
-        {"loss": eos_views.loss_frame(overlay), **cflow_views.loss_datasets(cflow)},
+        {"loss": drawn["loss"], **cflow_views.loss_datasets(cflow)},
         key="eos_loss",
         loss=shown.loss,
         alt_text="Training loss on a log scale against step for each run.",
     )
 
 st.subheader("The two stories on one axis: 2λ/threshold (η·λ for GD) against the line at 2")
-topk = eos_views.top_k_frame(overlay)
 charts.show(
     eos_views.normalised_chart,
-    {"topk": eos_views.normalised_frame(overlay)},
+    {"topk": drawn["normalised"]},
     key="eos_normalised",
     alt_text="The top eigenvalues as 2 lambda over the threshold against step, with the edge at 2.",
 )
@@ -205,7 +205,9 @@ st.caption(
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader(f"Top-{shown.top_k} Hessian eigenvalues")
-    charts.show(eos_views.top_k_chart, {"topk": topk}, key="eos_topk", alt_text="Top Hessian eigenvalues against step.")
+    charts.show(
+        eos_views.top_k_chart, {"topk": drawn["topk"]}, key="eos_topk", alt_text="Top Hessian eigenvalues against step."
+    )
 first_lr = eos_views.first_at_edge(runs)
 with right:
     st.subheader("Oscillation along the top eigenvector")

@@ -339,6 +339,29 @@ def cached_run(config: RunConfig, lr: float) -> dict | None:
     return store().get(_key(config, lr))
 
 
+PAGE_TABLES_KEPT = 16  # configurations
+_page_tables: OrderedDict = OrderedDict()
+_page_tables_lock = threading.Lock()
+
+
+def page_tables(config: RunConfig, runs: dict[float, dict]) -> dict:
+    """What the EoS page draws from a configuration's trained runs, built once per configuration and process
+    (trained runs never change, and every rerun re-sends them: building and converting them was a third of
+    the page's run): eos_views.run_tables, the summaries ("rows") and their table ("summary")."""
+    key = (config, tuple(runs))
+    with _page_tables_lock:
+        if key in _page_tables:
+            _page_tables.move_to_end(key)
+            return _page_tables[key]
+    rows = [eos_views.summary(run, lr) for lr, run in runs.items()]
+    tables = {"rows": rows, "summary": eos_views.summary_table(rows), **eos_views.run_tables(runs)}
+    with _page_tables_lock:
+        _page_tables[key] = tables
+        while len(_page_tables) > PAGE_TABLES_KEPT:
+            _page_tables.popitem(last=False)
+    return tables
+
+
 def train_one(config: RunConfig, lr: float, report=None, cancelled=None) -> dict:
     """Train one run in a child process (ui.train_process), report(partial, t) as it goes; stops at
     MAX_SECONDS (the run then says where: stopped_at), or raises train_process.Cancelled."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 import altair as alt
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core import training as tr
-from ui.charts import DANGER, OKABE_ITO, STABLE_FILL, _named, finish, rate_map_chart, spec
+from ui.charts import DANGER, OKABE_ITO, STABLE_FILL, _named, arrow, finish, rate_map_chart, spec
 from ui.frames import LOG_CLIP, format_number, spectrum_on_map_frame
 
 MAX_POINTS = 500  # per run and series: 4 runs × 500 rows per chart at most
@@ -128,6 +129,23 @@ def summary_frame(rows: list[dict]) -> pd.DataFrame:
         return format_number(v) if isinstance(v, float) else v
 
     return pd.DataFrame([{k: cell(v) for k, v in row.items()} for row in rows]).astype(str)
+
+
+def summary_table(rows: list[dict]) -> pa.Table:
+    """summary_frame as the Arrow table st.dataframe shows (converted once: see ui.eos_runs.page_tables)."""
+    return pa.Table.from_pandas(summary_frame(rows), preserve_index=False)
+
+
+def run_tables(runs: dict[float, dict]) -> dict:
+    """What the page draws from a set of runs as Arrow tables (ui.charts.arrow): "hover" (sharpness_chart's
+    datasets), "loss", "topk" and "normalised". Built from a configuration's trained runs once (ui.eos_runs
+    .page_tables): they never change, and building and converting them was a third of each rerun."""
+    return {
+        "hover": {name: arrow(frame) for name, frame in hover_frames(runs).items()},
+        "loss": arrow(loss_frame(runs)),
+        "topk": arrow(top_k_frame(runs)),
+        "normalised": arrow(normalised_frame(runs)),
+    }
 
 
 def loss_frame(runs: dict[float, dict]) -> pd.DataFrame:

@@ -31,7 +31,7 @@ def no_delay() -> int:
     done = 0
     for fd in fds:
         try:
-            sock = socket.socket(fileno=os.dup(int(fd)))  # a duplicate: the option lands on the same socket
+            sock = socket.socket(fileno=int(fd))  # the process's own socket object: detached below, never closed
         except OSError:  # not a socket (or gone)
             continue
         try:
@@ -41,7 +41,7 @@ def no_delay() -> int:
         except OSError:
             pass
         finally:
-            sock.close()
+            sock.detach()
     return done
 
 

@@ -191,6 +191,36 @@ def test_a_run_trained_on_one_replica_is_shown_by_the_other(cluster):
     run_async(go())
 
 
+def test_a_link_opened_on_both_replicas_at_once_trains_once(cluster):
+    """A class reaches both replicas at the same moment: the second waits for the first one's claim on the
+    shared directory (ui/eos_runs.RunStore.claim) instead of training the same run again."""
+    link = "esteps=310&eseed=5151&flow=false"  # 310 steps: its own line in the replicas' logs
+
+    def trainings() -> int:
+        logs = [(Path(cluster.log) / f"replica-{i}.log").read_text() for i in (0, 1)]
+        return sum(text.count("EoS training started: η = 0.2, 310 steps") for text in logs)
+
+    async def visit(replica: str):
+        s = Session(cluster.url, cookies=True)
+        s.cookies["st_route"] = replica
+        await s.connect()
+        try:
+            opened = await s.open("eos", link)
+            done = await s.settle() or opened
+            return s.replica, done
+        finally:
+            await s.close()
+
+    async def go():
+        return await asyncio.gather(visit("r0"), visit("r1"))
+
+    visits = run_async(go())
+    assert {replica for replica, _ in visits} == {"r0", "r1"}
+    for replica, done in visits:
+        assert done.ok and not any("Press **Run**" in a for a in done.alerts), (replica, done.errors, done.alerts)
+    assert trainings() == 1
+
+
 def test_failover_restores_the_view_and_offers_a_cut_run_again(cluster):
     async def go():
         visitor = Session(cluster.url, cookies=True)  # a class link with a moved slider

@@ -1,8 +1,10 @@
 """The EoS run store's shared directory (ui/eos_runs.RunStore): what one replica trains, another reads."""
 
+import os
 import time
 
 import numpy as np
+import pytest
 
 from core import training as tr
 from ui import eos_runs
@@ -68,3 +70,48 @@ def test_page_tables_are_built_once_per_configuration_and_match_the_frames():
     for i in range(eos_runs.PAGE_TABLES_KEPT):  # bounded: the oldest configuration goes
         eos_runs.page_tables(f"config {i}", {0.05: run})
     assert eos_runs.page_tables("config a", {0.05: run}) is not first
+
+
+def test_a_claim_held_by_one_replica_makes_another_wait_for_its_value(tmp_path):
+    """Two stores on one directory (two replicas): the second waits for the first's value instead of
+    computing it too; it computes itself once the claim is gone without a value."""
+    import threading
+
+    key = ("run", "a class link", 0.2)
+    first, second = eos_runs.RunStore(directory=tmp_path), eos_runs.RunStore(directory=tmp_path)
+    claimed, seen = threading.Event(), []
+
+    def train_on_first():
+        with first.claim(key):
+            claimed.set()
+            time.sleep(eos_runs.CLAIM_STALE + 1.0)  # training, longer than a claim lasts untouched: it beats
+            first.put(key, {"loss": np.arange(3.0)})
+
+    worker = threading.Thread(target=train_on_first)
+    worker.start()
+    claimed.wait(5)
+    start = time.perf_counter()
+    with second.claim(key):
+        seen.append(second.get(key))
+    waited = time.perf_counter() - start
+    worker.join()
+    assert seen[0] is not None and list(seen[0]["loss"]) == [0.0, 1.0, 2.0]  # the first's run, not computed again
+    assert eos_runs.CLAIM_STALE < waited < eos_runs.CLAIM_STALE + 2.0  # it waited for the value all along
+    assert not list(tmp_path.glob("*.claim"))  # released
+
+
+def test_a_claim_left_by_a_dead_replica_goes_stale_and_a_cancelled_wait_stops(tmp_path):
+    key = ("run", "a link", 0.3)
+    store = eos_runs.RunStore(directory=tmp_path)
+    claim = store._path(key).with_suffix(".claim")
+    claim.touch()
+    with pytest.raises(eos_runs.train_process.Cancelled):
+        with store.claim(key, cancelled=lambda: True):
+            pass
+    old = time.time() - eos_runs.CLAIM_STALE - 1  # nobody has touched it since the replica died
+    os.utime(claim, (old, old))
+    start = time.perf_counter()
+    with store.claim(key):
+        assert store.get(key) is None  # the caller computes it
+        assert claim.exists()  # under a claim of its own
+    assert time.perf_counter() - start < 1.0 and not claim.exists()

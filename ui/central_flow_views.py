@@ -97,7 +97,7 @@ def compute(config, lr: float, container) -> dict | None:
     """The central flow for run lr of config, from the store or computed here with a progress bar."""
     key = eos_runs._key(config, lr, "cflow")
     store = eos_runs.store()
-    with store.key_lock(key):
+    with store.claim(key):
         found = store.get(key)
         if found is not None and ("failed_at" not in found or time.time() - found["failed_at"] < RETRY_SECONDS):
             return None if "failed_at" in found else found

@@ -8,9 +8,10 @@ run returns at once with a progress box, a fragment redraws that box a few times
 asks for it), and when the job is done the fragment reruns the page, which finds the runs in the store.
 
 Jobs are shared: a visitor whose settings are already training follows that job (a class opening one
-link trains once). A visitor who starts other settings leaves the job it followed, which is cancelled if
-nobody else follows it: one visitor keeps at most one training busy. At most MAX_RUNNING jobs train at
-once per server process; later ones wait their turn (the box says so).
+link trains once; replicas sharing a run directory wait for each other's claim, RunStore.claim). A
+visitor who starts other settings leaves the job it followed, which is cancelled if nobody else follows
+it: one visitor keeps at most one training busy. At most MAX_RUNNING jobs train at once per server
+process; later ones wait their turn (the box says so).
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ class Job:
     def _train(self) -> bool:
         for lr in self.config.lrs:
             key = eos_runs._key(self.config, lr)
-            with self.store.key_lock(key):  # another job training this η: wait for it, then take its run
+            # Another job training this η, here or on another replica: wait for it, then take its run.
+            self.stage = f"{eos_views.run_label(lr)}: waiting for its training elsewhere"
+            with self.store.claim(key, self.cancel.is_set):
                 if self.store.get(key) is not None:
                     self.trained.add(lr)
                     continue

@@ -318,12 +318,60 @@ class RunStore:
         with self.lock:
             return self.key_locks.setdefault(key, threading.Lock())
 
+    @contextlib.contextmanager
+    def claim(self, key, cancelled=None):
+        """key_lock, and across the processes sharing the directory too: while another process holds a live
+        claim on key (a file it touches every CLAIM_BEAT seconds) and its value is not stored yet, wait for
+        that value instead of computing it again (two replicas that a class reaches at once train its link
+        once). Then the caller checks get(key) and computes if it is still missing, as under key_lock. A claim
+        left by a process that died goes stale after CLAIM_STALE seconds; cancelled() stops the wait
+        (train_process.Cancelled)."""
+        with self.key_lock(key):
+            if self.directory is None:
+                yield
+                return
+            path = self._path(key).with_suffix(".claim")
+            held = None
+            while held is None and self.get(key) is None:
+                try:
+                    self.directory.mkdir(parents=True, exist_ok=True)
+                    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                    held = threading.Event()  # set: the claim is released
+                except FileExistsError:
+                    with contextlib.suppress(FileNotFoundError):
+                        if time.time() - path.stat().st_mtime > CLAIM_STALE:
+                            path.unlink(missing_ok=True)
+                            continue
+                    if cancelled is not None and cancelled():
+                        raise train_process.Cancelled(str(key)) from None
+                    time.sleep(CLAIM_POLL)
+                except OSError:  # no usable directory: compute here
+                    break
+            if held is not None:
+                threading.Thread(target=_beat, args=(path, held), name="eos-claim", daemon=True).start()
+            try:
+                yield
+            finally:
+                if held is not None:
+                    held.set()
+                    path.unlink(missing_ok=True)
+
     def nbytes(self) -> int:
         with self.lock:
             return sum(self.sizes.values())
 
 
 RUN_DIR_ENV = "EOS_RUN_DIR"
+CLAIM_BEAT = 1.0  # seconds between the touches of a held claim
+CLAIM_STALE = 3.0  # a claim untouched this long was left by a process that died (one clock: one machine)
+CLAIM_POLL = 0.2  # seconds between looks while another process computes
+
+
+def _beat(path: Path, released: threading.Event) -> None:
+    """Keep a claim live (its modification time) until it is released."""
+    while not released.wait(CLAIM_BEAT):
+        with contextlib.suppress(OSError):
+            os.utime(path)
 
 
 @st.cache_resource
@@ -405,11 +453,11 @@ FLOW_RETRY_SECONDS = 300.0  # a flow that ran out of time is tried again after t
 def flow_distance(config: RunConfig, lr: float, run_store: RunStore | None = None, cancelled=None) -> dict | None:
     """‖θ_GD − θ_flow‖ over the run's sampled steps, or None if the run kept no history or the flow
     did not finish in its time budget. Computed once per configuration: visitors arriving together
-    wait for the first one (the same per-key lock as training) instead of integrating again. run_store:
-    the store (a background job passes it; a page's run takes store() and shows a spinner)."""
+    wait for the first one (the same per-key claim as training, across replicas too) instead of integrating
+    again. run_store: the store (a background job passes it; a page's run takes store() and shows a spinner)."""
     key = _key(config, lr, "flow")
     runs_store = store() if run_store is None else run_store
-    with runs_store.key_lock(key):
+    with runs_store.claim(key, cancelled):
         found = runs_store.get(key)
         if found is not None and (
             found.get("step") is not None or time.time() - found["failed_at"] < FLOW_RETRY_SECONDS

@@ -208,12 +208,12 @@ with left:
     charts.show(
         eos_views.top_k_chart, {"topk": drawn["topk"]}, key="eos_topk", alt_text="Top Hessian eigenvalues against step."
     )
-first_lr = eos_views.first_at_edge(runs)
+first_lr = tables["first_lr"]
 with right:
     st.subheader("Oscillation along the top eigenvector")
     charts.show(
         eos_views.projection_chart,
-        {"projection": eos_views.projection_frame(runs[first_lr], first_lr)},
+        {"projection": tables["projection"]},
         key="eos_projection",
         alt_text="The last steps' component along the top eigenvector: its sign flips every step at the edge.",
     )
@@ -248,14 +248,13 @@ elif with_flow:
 cflow_views.show_section(cflow)
 
 st.subheader("The run on the momentum rate map")
-map_method = shown.method if shown.method != "gd" else "heavy_ball"
-if map_method in tr.ADAPTIVE:
+map_method = eos_views.rate_map_method(shown)
+if map_method is None:
     st.info(eos_views.RATE_MAP_STEPS_ASIDE, icon=":material/info:")
-    map_method = None
-if map_method is not None:
+else:
     charts.show(
         charts.rate_map_chart,
-        {**charts.rate_map_tables(map_method), "spectrum": eos_views.rate_map_path_frame(runs, shown.beta, map_method)},
+        {**charts.rate_map_tables(map_method), "spectrum": tables["spectrum"]},
         key="eos_rate_map",
         alt_text="The runs' measured eta times sharpness on the convergence-rate map over step size and momentum.",
     )

@@ -55,21 +55,27 @@ def test_the_directory_keeps_to_the_byte_budget_dropping_the_oldest(tmp_path):
     assert fresh.get(("run", "c", 4.0)) is not None and fresh.get(("run", "c", 0.0)) is None
 
 
+def _config(seed: int) -> eos_runs.RunConfig:
+    inputs = ("0.05", "gd", 0.0, "gaussian", None, 32, "8", "swish", "mse", 100, 10, 1, seed)
+    return eos_runs.RunConfig.from_inputs(*inputs)
+
+
 def test_page_tables_are_built_once_per_configuration_and_match_the_frames():
     """The EoS page's tables of a configuration's runs come from one build (its reruns re-send them), hold the
     frames' values, and a configuration with other runs gets its own."""
     run = small_run()
-    first = eos_runs.page_tables("config a", {0.05: run})
-    assert eos_runs.page_tables("config a", {0.05: run}) is first
-    assert eos_runs.page_tables("config b", {0.05: run}) is not first
-    assert eos_runs.page_tables("config a", {0.05: run, 0.06: run}) is not first
+    a, b = _config(1), _config(2)
+    first = eos_runs.page_tables(a, {0.05: run})
+    assert eos_runs.page_tables(a, {0.05: run}) is first
+    assert eos_runs.page_tables(b, {0.05: run}) is not first
+    assert eos_runs.page_tables(a, {0.05: run, 0.06: run}) is not first
     np.testing.assert_allclose(
         first["loss"].column("loss").to_numpy(), eos_runs.eos_views.loss_frame({0.05: run})["loss"]
     )
     assert first["summary"].to_pandas().equals(eos_runs.eos_views.summary_frame(first["rows"]))
     for i in range(eos_runs.PAGE_TABLES_KEPT):  # bounded: the oldest configuration goes
-        eos_runs.page_tables(f"config {i}", {0.05: run})
-    assert eos_runs.page_tables("config a", {0.05: run}) is not first
+        eos_runs.page_tables(_config(10 + i), {0.05: run})
+    assert eos_runs.page_tables(a, {0.05: run}) is not first
 
 
 def test_a_claim_held_by_one_replica_makes_another_wait_for_its_value(tmp_path):

@@ -393,16 +393,15 @@ _page_tables_lock = threading.Lock()
 
 
 def page_tables(config: RunConfig, runs: dict[float, dict]) -> dict:
-    """What the EoS page draws from a configuration's trained runs, built once per configuration and process
-    (trained runs never change, and every rerun re-sends them: building and converting them was a third of
-    the page's run): eos_views.run_tables, the summaries ("rows") and their table ("summary")."""
+    """eos_views.shown_tables of a configuration's trained runs, built once per configuration and process:
+    trained runs never change, and every rerun re-sends them (building and converting them was a third of
+    the page's run)."""
     key = (config, tuple(runs))
     with _page_tables_lock:
         if key in _page_tables:
             _page_tables.move_to_end(key)
             return _page_tables[key]
-    rows = [eos_views.summary(run, lr) for lr, run in runs.items()]
-    tables = {"rows": rows, "summary": eos_views.summary_table(rows), **eos_views.run_tables(runs)}
+    tables = eos_views.shown_tables(config, runs)
     with _page_tables_lock:
         _page_tables[key] = tables
         while len(_page_tables) > PAGE_TABLES_KEPT:

@@ -132,14 +132,38 @@ def summary_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def summary_table(rows: list[dict]) -> pa.Table:
-    """summary_frame as the Arrow table st.dataframe shows (converted once: see ui.eos_runs.page_tables)."""
+    """summary_frame as the Arrow table st.dataframe shows."""
     return pa.Table.from_pandas(summary_frame(rows), preserve_index=False)
+
+
+def rate_map_method(config) -> str | None:
+    """The momentum page's rate map that a configuration's runs are drawn on: heavy ball's for GD (GD is its
+    row β = 0), none for Adam and RMSProp (their steps are not on it)."""
+    method = config.method if config.method != "gd" else "heavy_ball"
+    return None if method in tr.ADAPTIVE else method
+
+
+def shown_tables(config, runs: dict[float, dict]) -> dict:
+    """Everything the page draws from a configuration's trained runs, as Arrow tables where it is chart data:
+    run_tables, the summaries ("rows") and their table ("summary"), the run first at the edge ("first_lr")
+    with its last steps along the top eigenvector ("projection"), and the runs on the rate map ("spectrum",
+    None without one). ui.eos_runs.page_tables keeps it per configuration."""
+    rows = [summary(run, lr) for lr, run in runs.items()]
+    first = first_at_edge(runs)
+    method = rate_map_method(config)
+    return {
+        **run_tables(runs),
+        "rows": rows,
+        "summary": summary_table(rows),
+        "first_lr": first,
+        "projection": arrow(projection_frame(runs[first], first)),
+        "spectrum": None if method is None else arrow(rate_map_path_frame(runs, config.beta, method)),
+    }
 
 
 def run_tables(runs: dict[float, dict]) -> dict:
     """What the page draws from a set of runs as Arrow tables (ui.charts.arrow): "hover" (sharpness_chart's
-    datasets), "loss", "topk" and "normalised". Built from a configuration's trained runs once (ui.eos_runs
-    .page_tables): they never change, and building and converting them was a third of each rerun."""
+    datasets), "loss", "topk" and "normalised" (for saved runs overlaid; a configuration's own: shown_tables)."""
     return {
         "hover": {name: arrow(frame) for name, frame in hover_frames(runs).items()},
         "loss": arrow(loss_frame(runs)),

@@ -238,11 +238,20 @@ def test_gradient_flow_stops_at_its_time_budget():
     assert np.isnan(flow["params"][-1]).all() and np.isfinite(flow["params"][0]).all()
 
 
-def test_gradient_flow_of_large_models_uses_rk45_and_agrees(monkeypatch):
-    """Above FLOW_DENSE_MAX_PARAMS the flow avoids dense Jacobians (RK45); both integrate the same ODE."""
-    bdf = training.gradient_flow(0.01, 100, sharpness_every=20, with_sharpness=False)
+def test_gradient_flow_switches_to_bdf_only_when_stiff_and_every_path_agrees(monkeypatch):
+    """RK45 while cheap; once the rising sharpness makes the flow stiff (t to 200 at the defaults), BDF with
+    the exact Hessian from where RK45 got to. Large models (above FLOW_DENSE_MAX_PARAMS) never build a dense
+    Jacobian; BDF from the first steps integrates the same ODE."""
+    assert training.gradient_flow(0.01, 100, sharpness_every=20, with_sharpness=False)["njev"] == 0
+    switched = training.gradient_flow(0.2, 1000, sharpness_every=100, with_sharpness=False)
+    stiff_at = training.FLOW_STIFF_FEVALS
+    monkeypatch.setattr(training, "FLOW_STIFF_FEVALS", 50)
+    bdf = training.gradient_flow(0.2, 1000, sharpness_every=100, with_sharpness=False)
     monkeypatch.setattr(training, "FLOW_DENSE_MAX_PARAMS", 10)
-    rk45 = training.gradient_flow(0.01, 100, sharpness_every=20, with_sharpness=False)
-    assert bdf["njev"] > 0 and rk45["njev"] == 0 and rk45["success"]
-    scale = np.linalg.norm(bdf["params"], axis=1)
-    assert np.all(np.linalg.norm(rk45["params"] - bdf["params"], axis=1) < 1e-5 * scale)
+    rk45 = training.gradient_flow(0.2, 1000, sharpness_every=100, with_sharpness=False)
+    assert switched["success"] and bdf["success"] and rk45["success"]
+    assert 0 < switched["njev"] < bdf["njev"] and rk45["njev"] == 0
+    assert switched["nfev"] > stiff_at
+    scale = np.linalg.norm(rk45["params"], axis=1)
+    for other in (switched, bdf):
+        assert np.all(np.linalg.norm(other["params"] - rk45["params"], axis=1) < 1e-5 * scale)

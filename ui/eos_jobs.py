@@ -118,7 +118,7 @@ class Job:
         if not runs:
             return
         lr = eos_views.first_at_edge(runs)
-        self.stage = f"{eos_views.run_label(lr)}: integrating gradient flow (solve_ivp, BDF)"
+        self.stage = f"{eos_views.run_label(lr)}: integrating gradient flow (RK45, BDF once stiff)"
         _LOG.info("EoS gradient flow for %s", eos_views.run_label(lr))
         eos_runs.flow_distance(self.config, lr, self.store, self.cancel.is_set)
 

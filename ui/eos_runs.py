@@ -473,7 +473,7 @@ def flow_distance(config: RunConfig, lr: float, run_store: RunStore | None = Non
             horizon = min(config.steps, config.every * (int(1.5 * cross) // config.every + 1))
         kwargs = dict(config.train_kwargs(), steps=horizon)
         t_end = tr.flow_time(lr, config.method, config.beta) * horizon
-        text = f"Integrating gradient flow to t = {t_end:g} (solve_ivp, BDF)…"
+        text = f"Integrating gradient flow to t = {t_end:g} (RK45, BDF once stiff)…"
         with st.spinner(text) if run_store is None else contextlib.nullcontext():
             try:
                 flow = train_process.gradient_flow(

@@ -3,7 +3,6 @@
 import math
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from core import toy2d
@@ -177,15 +176,15 @@ else:
     )
 
 radius = toy_views.view_radius(x0, y0)
-gd = toy_views.gd_frame(path, radius)
-paths = arrow(pd.concat([gd, toy_views.flow_frame(flow_t, flow, radius)], ignore_index=True))  # for both charts
-marks = toy_views.marks_frame((x0, y0), None if diverged_at is not None else (x_end, y_end), flow_end, radius)
+gd = toy_views.gd_columns(path, radius)
+paths = toy_views.paths_table(gd, toy_views.flow_columns(flow_t, flow, radius))  # for both charts
+marks = toy_views.marks_table((x0, y0), None if diverged_at is not None else (x_end, y_end), flow_end, radius)
 st.subheader("The loss landscape and both paths")
 show(
     toy_views.toy_plane_chart,
     {
         "levels": level_table(radius),
-        "minima": toy_views.minima_frame(radius, lr),
+        "minima": toy_views.minima_table(radius, lr),
         "paths": paths,
         "marks": marks,
     },
@@ -217,7 +216,7 @@ with left:
         log_y=log_y,
     )
     st.caption(
-        f"GD drawn at {len(gd):,} steps (every step up to "
+        f"GD drawn at {len(gd['t']):,} steps (every step up to "
         f"{toy_views.PATH_HEAD}, then log-spaced up to T). Solid: λ_max(∇²L) at each step, the sharpness; thin "
         "dashed: xₜ² + yₜ², which equals it only on the minima xy = 1. Shaded: below 2/η, where GD can settle."
     )

@@ -116,24 +116,31 @@ def live_top(edge: float, lr: float) -> float:
 PATH_POINTS = 300
 
 
-def trajectory_frames(l1, l2, angle, theta0, lr, beta, method, steps) -> dict:
-    """Everything the 2-D path page draws, bounded: level-set ellipses (≤ 7 × 120 points), the two
-    eigenvector axes, the path at ≤ 300 sampled steps, and the two eigen-coordinates against t.
+def trajectory_radius(l1, l2, angle, theta0) -> float:
+    """Half-width of the trajectory's view: the start's level set fits with a margin."""
+    loss0 = float(plane.loss(np.asarray(theta0, dtype=np.float64), l1, l2, angle))
+    return float(1.15 * np.sqrt(2 * (loss0 if loss0 > 0 else 1.0) / min(l1, l2)))
 
-    Divergence is decided by the regime (ρ ≥ 1 in some direction), never by the path's size:
-    heavy ball from rest can grow ≈ 30× before it converges (β → 1). A diverging path is cut where
-    it leaves 3× the view ("escaped"); a converging one is kept whole, clipped to 3× the view, and
-    "growth" is its largest ‖θₜ‖/‖θ₀‖ over the sampled steps."""
+
+def trajectory_levels(l1, l2, angle, theta0) -> dict:
+    """The trajectory chart's backdrop, which depends on neither η nor β: 7 level-set ellipses (≤ 7 × 120
+    points) down from the start's level, and the two eigenvector axes across the view."""
     theta0 = np.asarray(theta0, dtype=np.float64)
     loss0 = float(plane.loss(theta0, l1, l2, angle))
-    scale = loss0 if loss0 > 0 else 1.0
-    radius = 1.15 * np.sqrt(2 * scale / min(l1, l2))
-    levels = []
-    for k, level in enumerate(scale * 4.0 ** -np.arange(7)):
-        pts = plane.level_set(l1, l2, angle, level)
-        levels.append(
-            pd.DataFrame({"x": pts[:, 0], "y": pts[:, 1], "level": k, "order": np.arange(len(pts)), "L": level})
-        )
+    radius = trajectory_radius(l1, l2, angle, theta0)
+    values = (loss0 if loss0 > 0 else 1.0) * 4.0 ** -np.arange(7)
+    curves = [plane.level_set(l1, l2, angle, level) for level in values]
+    sizes = [len(pts) for pts in curves]
+    pts = np.concatenate(curves)
+    levels = pd.DataFrame(
+        {
+            "x": pts[:, 0],
+            "y": pts[:, 1],
+            "level": np.repeat(np.arange(len(values)), sizes),
+            "order": np.concatenate([np.arange(n) for n in sizes]),
+            "L": np.repeat(values, sizes),
+        }
+    )
     q_axes = plane.rotation(angle)
     ends = np.array([-radius, radius])
     axes = pd.DataFrame(
@@ -143,19 +150,32 @@ def trajectory_frames(l1, l2, angle, theta0, lr, beta, method, steps) -> dict:
             "axis": ["q₁ (λ₁)", "q₁ (λ₁)", "q₂ (λ₂)", "q₂ (λ₂)"],
         }
     )
+    return {"levels": levels, "axes": axes, "radius": radius}
+
+
+def trajectory_frames(l1, l2, angle, theta0, lr, beta, method, steps) -> dict:
+    """The 2-D path at η, β, bounded: θₜ (and L) at ≤ 300 sampled steps and the two eigen-coordinates
+    against t, as numbers (the page's download; the live chart computes its own in the browser).
+
+    Divergence is decided by the regime (ρ ≥ 1 in some direction), never by the path's size:
+    heavy ball from rest can grow ≈ 30× before it converges (β → 1). A diverging path is cut where
+    it leaves 3× the view ("escaped"); a converging one is kept whole, clipped to 3× the view, and
+    "growth" is its largest ‖θₜ‖/‖θ₀‖ over the sampled steps."""
+    theta0 = np.asarray(theta0, dtype=np.float64)
+    radius = trajectory_radius(l1, l2, angle, theta0)
     t = q.sample_steps(steps, max_points=PATH_POINTS, dense_head=PATH_POINTS // 2)
     diverges = bool(np.isin(momentum.regime(lr * np.array([l1, l2]), beta, method), ["diverging"]).any())
     escaped = plane.escape_step(l1, l2, angle, theta0, lr, beta, t, method, radius=3 * radius) if diverges else None
     kept = t if escaped is None else t[t <= escaped]
     pts = plane.path(l1, l2, angle, theta0, lr, beta, kept, method)
-    losses = plane.loss(pts, l1, l2, angle)
     path_frame = pd.DataFrame(
         {
             "t": kept,
             "x": np.clip(pts[:, 0], -3 * radius, 3 * radius),
             "y": np.clip(pts[:, 1], -3 * radius, 3 * radius),
-            "θ": [f"({a:.4g}, {b:.4g})" for a, b in pts],
-            "L": [format_number(float(v)) for v in losses],
+            "θ₁": pts[:, 0],
+            "θ₂": pts[:, 1],
+            "L": plane.loss(pts, l1, l2, angle),
         }
     )
     u = momentum.iterates_at([l1, l2], lr, beta, plane.to_eigen(theta0, angle), t, method)
@@ -168,15 +188,13 @@ def trajectory_frames(l1, l2, angle, theta0, lr, beta, method, steps) -> dict:
             "t": np.repeat(t, 2),
             "coordinate": np.tile(["θ̃₁ (λ₁)", "θ̃₂ (λ₂)"], t.size),
             "value": np.clip(np.nan_to_num(rel, posinf=1e6, neginf=-1e6), -1e6, 1e6).ravel(),
-            "exact": [format_number(float(v)) for v in u.ravel()],
+            "exact": u.ravel(),
         }
     )
     return {
-        "levels": pd.concat(levels, ignore_index=True),
-        "axes": axes,
         "path": path_frame,
         "coords": coords,
-        "radius": float(radius),
+        "radius": radius,
         "diverges": diverges,
         "escaped": escaped,
         "growth": float(np.max(norms) / start) if start > 0 and not diverges else 1.0,

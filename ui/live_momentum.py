@@ -188,14 +188,14 @@ COORD_CLIP = 1e6  # the eigen-coordinates' chart draws θ̃ₜ,ᵢ/|θ̃₀,ᵢ|
 
 def trajectory_frames(l1, l2, angle, theta0, steps) -> dict[str, pd.DataFrame]:
     """What the live trajectory chart needs that depends on neither η nor β: the level sets and the
-    eigenvector axes (ui.frames.trajectory_frames), and "coords": the sampled steps × the two
+    eigenvector axes (ui.frames.trajectory_levels), and "coords": the sampled steps × the two
     directions with λᵢ, log10|θ̃₀,ᵢ| and its sign, and the rotation (≤ 600 rows)."""
     import numpy as np
 
     from core import plane
     from core import quadratic as q
 
-    base = frames.trajectory_frames(l1, l2, angle, theta0, 0.0, 0.0, "gd", 0)
+    base = frames.trajectory_levels(l1, l2, angle, theta0)
     u0 = plane.to_eigen(np.asarray(theta0, dtype=np.float64), angle)
     t = q.sample_steps(steps, max_points=frames.PATH_POINTS, dense_head=frames.PATH_POINTS // 2)
     with np.errstate(divide="ignore"):

@@ -9,15 +9,17 @@ reaches the charts as data.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import altair as alt
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core import toy2d
 from core.quadratic import sample_steps
-from ui.charts import DANGER, NEUTRAL, OKABE_ITO, STABLE_FILL, _named, _time_axis, equal_domain, finish, spec
+from ui.charts import DANGER, NEUTRAL, OKABE_ITO, STABLE_FILL, _named, _time_axis, equal_domain, finish, spec, table
 from ui.frames import format_number
 
 PATH_POINTS = 600  # GD steps drawn: every step up to PATH_HEAD, then log-spaced up to T
@@ -74,26 +76,25 @@ def level_frame(radius: float) -> pd.DataFrame:
     )
 
 
-def minima_frame(radius: float, lr: float) -> pd.DataFrame:
-    """The hyperbola xy = 1 inside [−2R, 2R]² as short segments (x, y) → (x2, y2), each with its
-    sharpness x² + y² and whether it is stable for this η (x² + y² ≤ 2/η)."""
+@functools.lru_cache(maxsize=16)  # per view: the hyperbola does not depend on η
+def _minima_segments(radius: float) -> pa.Table:
     reach = DATA_REACH * radius
     points, sharp, branch = toy2d.minima_curve((-reach, reach), n=MINIMA_POINTS)
     same = branch[1:] == branch[:-1]
     a, b = points[:-1][same], points[1:][same]
-    s = 0.5 * (sharp[:-1] + sharp[1:])[same]
-    edge = 2.0 / lr if lr > 0 else math.inf
-    return pd.DataFrame(
-        {
-            "x": a[:, 0],
-            "y": a[:, 1],
-            "x2": b[:, 0],
-            "y2": b[:, 1],
-            "sharpness": s,
-            "x² + y²": [format_number(float(v)) for v in s],
-            "minimum": np.where(s <= edge, STABLE, SHARP),
-        }
+    return table(
+        {"x": a[:, 0], "y": a[:, 1], "x2": b[:, 0], "y2": b[:, 1], "sharpness": 0.5 * (sharp[:-1] + sharp[1:])[same]}
     )
+
+
+def minima_table(radius: float, lr: float) -> pa.Table:
+    """The hyperbola xy = 1 inside [−2R, 2R]² as short segments (x, y) → (x2, y2), each with its
+    sharpness x² + y² and whether it is stable for this η (x² + y² ≤ 2/η)."""
+    segments = _minima_segments(radius)
+    edge = 2.0 / lr if lr > 0 else math.inf
+    sharp = segments.column("sharpness").to_numpy()
+    stable = pa.DictionaryArray.from_arrays(pa.array((sharp > edge).astype(np.int8)), pa.array([STABLE, SHARP]))
+    return segments.append_column("minimum", stable)
 
 
 def _point_columns(points: np.ndarray, radius: float) -> dict:
@@ -117,24 +118,32 @@ def _point_columns(points: np.ndarray, radius: float) -> dict:
     }
 
 
-def gd_frame(path: np.ndarray, radius: float) -> pd.DataFrame:
+def gd_columns(path: np.ndarray, radius: float) -> dict:
     """The GD path (all finite: core stops it before divergence) at ≤ PATH_POINTS sampled steps."""
     t = sample_steps(len(path) - 1, max_points=PATH_POINTS, dense_head=PATH_HEAD)
-    return pd.DataFrame({"t": t, "path": PATHS[0], **_point_columns(path[t], radius)})
+    return {"t": t.astype(np.float64), **_point_columns(path[t], radius)}
 
 
-def flow_frame(times: np.ndarray, path: np.ndarray, radius: float) -> pd.DataFrame:
+def flow_columns(times: np.ndarray, path: np.ndarray, radius: float) -> dict:
     """The gradient-flow path at ≤ FLOW_POINTS samples, dense early (where it moves)."""
     idx = sample_steps(len(path) - 1, max_points=FLOW_POINTS, dense_head=FLOW_POINTS // 3)
-    return pd.DataFrame({"t": times[idx], "path": PATHS[1], **_point_columns(path[idx], radius)})
+    return {"t": times[idx], **_point_columns(path[idx], radius)}
 
 
-def marks_frame(start, gd_end, flow_end, radius: float) -> pd.DataFrame:
+def paths_table(gd: dict, flow: dict) -> pa.Table:
+    """Both paths in one table (both charts read it), a "path" column naming each."""
+    sizes = [len(gd["t"]), len(flow["t"])]
+    name = pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(2, dtype=np.int8), sizes)), pa.array(PATHS))
+    columns = {k: pa.array(np.concatenate([gd[k], flow[k]])) for k in gd}
+    return pa.Table.from_arrays([columns.pop("t"), name, *columns.values()], names=["t", "path", *columns])
+
+
+def marks_table(start, gd_end, flow_end, radius: float) -> pa.Table:
     """Start, GD's last point (None if it diverged) and gradient flow's limit."""
     rows = [(POINTS[0], start), (POINTS[1], gd_end), (POINTS[2], flow_end)]
     kept = [(name, xy) for name, xy in rows if xy is not None]
     points = np.array([xy for _, xy in kept], dtype=np.float64).reshape(-1, 2)
-    return pd.DataFrame({"point": [name for name, _ in kept], **_point_columns(points, radius)})
+    return table({"point": [name for name, _ in kept], **_point_columns(points, radius)})
 
 
 def sharpness_rules_frame(lr: float, flow_sharpness: float, lo: float = 0.0) -> pd.DataFrame:
@@ -210,7 +219,10 @@ def toy_plane_chart(big: bool = False, radius: float = 4.0):
                 title="minima xy = 1",
                 legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#3B528B"),
             ),
-            tooltip=[alt.Tooltip("x² + y²:N", title="sharpness x² + y²"), alt.Tooltip("minimum:N")],
+            tooltip=[
+                alt.Tooltip("sharpness:Q", title="sharpness x² + y²", format=TIP_FORMAT),
+                alt.Tooltip("minimum:N"),
+            ],
         )
     )
     path_title = "path from the start"

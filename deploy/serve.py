@@ -16,7 +16,8 @@ ports and Debian's nginx in front of them on --host:--port (127.0.0.1 by default
   (--no-restart to leave it down), at most 5 times in 5 minutes;
 - a warm start: while the replicas start, deploy/warm.py trains what a first visit to the Edge of
   Stability page computes into their shared run store, then visits every page once on each replica
-  (the app's imports and chart structures); the proxy opens after it (--no-warm skips it);
+  (the app's imports and chart structures); the proxy opens after it and after each replica's own
+  warm-up thread has ended (ui/runtime.py; --no-warm skips both);
 - everything in one log directory (replica-<i>.log, nginx-access.log, nginx-error.log, serve.log and
   serve.json: the ports and process ids), all processes stopped together on Ctrl-C or SIGTERM (and
   by the kernel if this process is killed outright).
@@ -47,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 COOKIE_SECRET_ENV = "STREAMLIT_SERVER_COOKIE_SECRET"
 RUN_DIR_ENV = "EOS_RUN_DIR"  # ui/eos_runs.RUN_DIR_ENV (serve.py does not import the app)
+WARM_DONE = "warm-up done"  # ui/runtime.WARM_DONE: what a replica logs when its own warm-up has ended
 ROUTE_COOKIE = "st_route"
 MAX_REPLICAS = 16
 WARM_TIMEOUT = 180.0  # seconds for deploy/warm.py; past them the proxy opens anyway (the page trains on demand)
@@ -69,6 +71,7 @@ class Replica:
     proc: subprocess.Popen | None = None
     restarts: list[float] = field(default_factory=list)
     restart_at: float | None = None
+    log_start: int = 0  # the log's size when this start began: a line before it is an earlier start's
 
 
 def find_nginx() -> str | None:
@@ -147,6 +150,13 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def warmed(r: Replica) -> bool:
+    """This start of the replica has logged the end of its own warm-up."""
+    with open(r.log, "rb") as log:
+        log.seek(r.log_start)
+        return WARM_DONE.encode() in log.read()
+
+
 def tail(path: Path, lines: int = 15) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -205,6 +215,7 @@ class Cluster:
 
     def start_replica(self, r: Replica) -> None:
         with open(r.log, "ab") as log:
+            r.log_start = log.tell()
             log.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} replica {r.name} on port {r.port}\n".encode())
             log.flush()
             r.proc = subprocess.Popen(
@@ -270,6 +281,15 @@ class Cluster:
                 self.say(line)
         else:
             self.say(f"warm-up failed ({self.warm.returncode}): {lines[-1:]}")
+        # Each replica also prepares in a thread of its own, WARM_AFTER seconds after its first visit (≈ 1 s of
+        # Altair and a full garbage collection): a class let in before it ends had its first seconds slowed.
+        waiting = list(self.replicas)
+        while waiting and time.monotonic() < deadline:
+            self.check_stop()
+            waiting = [r for r in waiting if not warmed(r)]
+            time.sleep(0.2)
+        if waiting:
+            self.say(f"replica warm-up not done on {', '.join(r.name for r in waiting)}; opening anyway")
 
     def start_nginx(self, nginx: str) -> None:
         conf = self.runtime / "nginx.conf"

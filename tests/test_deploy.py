@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from deploy import serve
 from deploy.serve import find_nginx
 from loadtest.client import XSRF_COOKIE, Session, start_cluster
 from tests.apptest_helpers import run_async
@@ -147,6 +148,13 @@ def test_the_default_eos_run_is_warm_before_the_proxy_opens(cluster):
     # and every page was visited once on each replica (imports and chart structures built before the class)
     for replica in ("r0", "r1"):
         assert f"warm: replica http://127.0.0.1:{port_of(cluster, replica)} done" in log, log
+    # and each replica's own warm-up thread (chart structures, a frozen heap) had ended when the proxy opened
+    from ui.runtime import WARM_DONE
+
+    assert serve.WARM_DONE == WARM_DONE and "replica warm-up not done" not in log, log
+    state = json.loads((Path(cluster.log) / "serve.json").read_text())
+    for replica in state["replicas"]:
+        assert WARM_DONE in Path(replica["log"]).read_text(), replica
 
     async def go():
         for replica in ("r0", "r1"):

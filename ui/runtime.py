@@ -56,13 +56,17 @@ import gc  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 
+from streamlit.logger import get_logger  # noqa: E402
+
 from ui import eos_views, live, toy_views, train_process  # noqa: E402
 
 WARM_AFTER = 5.0  # seconds
+WARM_DONE = "warm-up done"  # logged when it ends: deploy/serve.py opens the proxy only after every replica's
 
 
 def _warm() -> None:
     time.sleep(WARM_AFTER)
+    start = time.perf_counter()
     train_process.warm()
     live.warm_specs()
     toy_views.warm_specs()
@@ -71,6 +75,7 @@ def _warm() -> None:
     # the collector's reach, a full collection no longer walks it. Measured in a proxied load run: 76–149 ms
     # each, three per replica, every session of that replica stalled meanwhile; after the freeze 17–34 ms.
     gc.freeze()
+    get_logger(__name__).info("%s in %.1f s", WARM_DONE, time.perf_counter() - start)
 
 
 WARM_UP = threading.Thread(target=_warm, name="warm-up", daemon=True)

@@ -19,7 +19,7 @@ SYNCED = "_live_traj_synced"  # a release set the sidebar from inside the fragme
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _live_frames(l1, l2, angle, x0, y0, steps):
-    return live.tables(live_momentum.trajectory_frames(l1, l2, angle, np.array([x0, y0]), steps))
+    return live_momentum.trajectory_frames(l1, l2, angle, np.array([x0, y0]), steps)
 
 
 st.title("Trajectory in two dimensions")

@@ -129,7 +129,10 @@ def test_live_trajectory_verdict_equals_the_servers(method, lr, beta, expected):
     )
     spec = dict(live_momentum.with_ranges(structure, 7.5, beta))
     data["now"] = pd.DataFrame({"one": [1], "ts": [100], "eta": [lr], "beta": [beta or 0.0]})
-    spec["datasets"] = {**spec.get("datasets", {}), **{k: v.to_dict(orient="records") for k, v in data.items()}}
+    records = {
+        k: v.to_dict(orient="records") if isinstance(v, pd.DataFrame) else v.to_pylist() for k, v in data.items()
+    }
+    spec["datasets"] = {**spec.get("datasets", {}), **records}
     svg = vl_convert.vegalite_to_svg(spec)
     server = frames.trajectory_frames(0.2, 1.0, angle, theta0, lr, beta or 0.0, method, 100)
     assert expected.format(**server) in svg

@@ -174,10 +174,11 @@ def arrow(frame: pd.DataFrame) -> pa.Table:
 
 
 def table(columns: dict) -> pa.Table:
-    """arrow() of a DataFrame with these columns (numpy arrays, lists, or scalars repeated), built without
+    """arrow() of a DataFrame with these columns (numpy or Arrow arrays, lists, or scalars repeated), built without
     pandas: a frame's construction and conversion were ≈ 30 % of a toy-page rerun."""
-    rows = max((len(v) for v in columns.values() if isinstance(v, np.ndarray | list)), default=1)
-    return _compact(pa.table({k: v if isinstance(v, np.ndarray | list) else [v] * rows for k, v in columns.items()}))
+    arrays = (np.ndarray, list, pa.Array)
+    rows = max((len(v) for v in columns.values() if isinstance(v, arrays)), default=1)
+    return _compact(pa.table({k: v if isinstance(v, arrays) else [v] * rows for k, v in columns.items()}))
 
 
 def _compact(table: pa.Table) -> pa.Table:
@@ -189,7 +190,7 @@ def _compact(table: pa.Table) -> pa.Table:
             if distinct <= len(column) // 2:
                 index = pa.int8() if distinct < 2**7 else pa.int16() if distinct < 2**15 else pa.int32()
                 column = column.dictionary_encode().cast(pa.dictionary(index, kind))
-        elif pa.types.is_signed_integer(kind) and (pc.max(pc.abs(column)).as_py() or 0) < 2**31:
+        elif pa.types.is_int64(kind) and (pc.max(pc.abs(column)).as_py() or 0) < 2**31:
             column = column.cast(pa.int32())
         columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names)

@@ -123,8 +123,8 @@ def trajectory_radius(l1, l2, angle, theta0) -> float:
 
 
 def trajectory_levels(l1, l2, angle, theta0) -> dict:
-    """The trajectory chart's backdrop, which depends on neither η nor β: 7 level-set ellipses (≤ 7 × 120
-    points) down from the start's level, and the two eigenvector axes across the view."""
+    """The trajectory chart's backdrop, which depends on neither η nor β, as columns: 7 level-set ellipses
+    (≤ 7 × 120 points) down from the start's level, and the two eigenvector axes across the view."""
     theta0 = np.asarray(theta0, dtype=np.float64)
     loss0 = float(plane.loss(theta0, l1, l2, angle))
     radius = trajectory_radius(l1, l2, angle, theta0)
@@ -132,24 +132,20 @@ def trajectory_levels(l1, l2, angle, theta0) -> dict:
     curves = [plane.level_set(l1, l2, angle, level) for level in values]
     sizes = [len(pts) for pts in curves]
     pts = np.concatenate(curves)
-    levels = pd.DataFrame(
-        {
-            "x": pts[:, 0],
-            "y": pts[:, 1],
-            "level": np.repeat(np.arange(len(values)), sizes),
-            "order": np.concatenate([np.arange(n) for n in sizes]),
-            "L": np.repeat(values, sizes),
-        }
-    )
+    levels = {
+        "x": pts[:, 0],
+        "y": pts[:, 1],
+        "level": np.repeat(np.arange(len(values)), sizes),
+        "order": np.concatenate([np.arange(n) for n in sizes]),
+        "L": np.repeat(values, sizes),
+    }
     q_axes = plane.rotation(angle)
     ends = np.array([-radius, radius])
-    axes = pd.DataFrame(
-        {
-            "x": np.concatenate([ends * q_axes[0, 0], ends * q_axes[0, 1]]),
-            "y": np.concatenate([ends * q_axes[1, 0], ends * q_axes[1, 1]]),
-            "axis": ["q₁ (λ₁)", "q₁ (λ₁)", "q₂ (λ₂)", "q₂ (λ₂)"],
-        }
-    )
+    axes = {
+        "x": np.concatenate([ends * q_axes[0, 0], ends * q_axes[0, 1]]),
+        "y": np.concatenate([ends * q_axes[1, 0], ends * q_axes[1, 1]]),
+        "axis": ["q₁ (λ₁)", "q₁ (λ₁)", "q₂ (λ₂)", "q₂ (λ₂)"],
+    }
     return {"levels": levels, "axes": axes, "radius": radius}
 
 

@@ -26,6 +26,7 @@ import math
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from core import momentum
@@ -186,10 +187,11 @@ COORD_NAMES = ("θ̃₁ (λ₁)", "θ̃₂ (λ₂)")
 COORD_CLIP = 1e6  # the eigen-coordinates' chart draws θ̃ₜ,ᵢ/|θ̃₀,ᵢ| within ±1e6 (as before); exact in tooltips
 
 
-def trajectory_frames(l1, l2, angle, theta0, steps) -> dict[str, pd.DataFrame]:
-    """What the live trajectory chart needs that depends on neither η nor β: the level sets and the
-    eigenvector axes (ui.frames.trajectory_levels), and "coords": the sampled steps × the two
-    directions with λᵢ, log10|θ̃₀,ᵢ| and its sign, and the rotation (≤ 600 rows)."""
+def trajectory_frames(l1, l2, angle, theta0, steps) -> dict[str, pa.Table]:
+    """What the live trajectory chart needs that depends on neither η nor β, as Arrow tables (built from numpy:
+    through pandas they were a fifth of a φ change's rerun): the level sets and the eigenvector axes
+    (ui.frames.trajectory_levels), and "coords": the sampled steps × the two directions with λᵢ, log10|θ̃₀,ᵢ|
+    and its sign, and the rotation (≤ 600 rows)."""
     import numpy as np
 
     from core import plane
@@ -200,28 +202,31 @@ def trajectory_frames(l1, l2, angle, theta0, steps) -> dict[str, pd.DataFrame]:
     t = q.sample_steps(steps, max_points=frames.PATH_POINTS, dense_head=frames.PATH_POINTS // 2)
     with np.errstate(divide="ignore"):
         log0 = np.where(u0 != 0, np.log10(np.abs(np.where(u0 != 0, u0, 1.0))), -np.inf)
-    coords = pd.DataFrame(
-        {
-            "t": np.repeat(t, 2).astype(np.int32),
-            "i": np.tile([1, 2], t.size).astype(np.int8),
-            "coordinate": np.tile(COORD_NAMES, t.size),
-            "λ": np.tile([float(l1), float(l2)], t.size),
-            # log10|θ̃₀,ᵢ| (a start on an axis has θ̃₀,ᵢ = 0: z = 1 says so, the log is unused)
-            "log0": np.tile(np.where(np.isfinite(log0), log0, 0.0), t.size),
-            "z": np.tile((u0 == 0).astype(np.int8), t.size),
-            "s0": np.tile(np.sign(u0), t.size).astype(np.int8),
-        }
-    )
-    consts = pd.DataFrame(
-        {
-            "one": [1],
-            "cs": [math.cos(angle)],
-            "sn": [math.sin(angle)],
-            "R": [base["radius"]],
-            "n0": [float(np.hypot(*theta0))],
-        }
-    )
-    return {"levels": base["levels"], "axes": base["axes"], "coords": coords, "consts": consts}
+    coords = {
+        "t": np.repeat(t, 2).astype(np.int32),
+        "i": np.tile(np.array([1, 2], dtype=np.int8), t.size),
+        "coordinate": pa.DictionaryArray.from_arrays(
+            pa.array(np.tile(np.array([0, 1], dtype=np.int8), t.size)), pa.array(COORD_NAMES)
+        ),
+        "λ": np.tile([float(l1), float(l2)], t.size),
+        # log10|θ̃₀,ᵢ| (a start on an axis has θ̃₀,ᵢ = 0: z = 1 says so, the log is unused)
+        "log0": np.tile(np.where(np.isfinite(log0), log0, 0.0), t.size),
+        "z": np.tile((u0 == 0).astype(np.int8), t.size),
+        "s0": np.tile(np.sign(u0), t.size).astype(np.int8),
+    }
+    consts = {
+        "one": 1,
+        "cs": math.cos(angle),
+        "sn": math.sin(angle),
+        "R": base["radius"],
+        "n0": float(np.hypot(*theta0)),
+    }
+    return {
+        "levels": charts.table(base["levels"]),
+        "axes": charts.table(base["axes"]),
+        "coords": charts.table(coords),
+        "consts": charts.table(consts),
+    }
 
 
 def _coord_values(method: str, lm_cap: str | None) -> dict[str, str]:

@@ -579,9 +579,9 @@ def reads_now(chart):
     )
 
 
-def now_frame(**values: float | None) -> pd.DataFrame:
+def now_frame(**values: float | None) -> pa.Table:
     """NOW's one row: the sidebar's live values (None: not live on this page, sent as 0)."""
-    return pd.DataFrame({"one": [1], **{k: [0.0 if v is None else float(v)] for k, v in values.items()}})
+    return charts.table({"one": 1, **{k: 0.0 if v is None else float(v) for k, v in values.items()}})
 
 
 def with_params(chart, extra: list[dict], validate: bool = True) -> dict:
@@ -592,7 +592,7 @@ def with_params(chart, extra: list[dict], validate: bool = True) -> dict:
     out = chart.to_dict(validate=validate)
     out["params"] = [*out.get("params", []), *extra]
     out["config"] = {**out.get("config", {}), "aria": False}
-    return out
+    return charts.constant_tables(out)
 
 
 def with_ranges(spec_: dict, tops: dict[str, float]) -> dict:

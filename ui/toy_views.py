@@ -72,7 +72,13 @@ def level_frame(radius: float) -> pd.DataFrame:
     reach = DATA_REACH * radius
     points, level, curve = toy2d.level_sets(level_values(radius), (-reach, reach), n=LEVEL_POINTS)
     return pd.DataFrame(
-        {"x": points[:, 0], "y": points[:, 1], "L": level, "curve": curve, "order": np.arange(len(points))}
+        {
+            "x": points[:, 0].astype(np.float32),  # drawn only: single precision halves what every rerun sends
+            "y": points[:, 1].astype(np.float32),
+            "L": level,
+            "curve": curve,
+            "order": np.arange(len(points), dtype=np.int16 if len(points) < 2**15 else np.int32),
+        }
     )
 
 
@@ -102,17 +108,21 @@ def _point_columns(points: np.ndarray, radius: float) -> dict:
     sharp = x * x + y * y
     top = toy2d.sharpness(x, y)
     clip = 3.0 * radius
+    # What is only drawn (positions, the sharpness curves) goes in single precision: the toy page's messages were
+    # the largest of a class's (160–250 kB per rerun), and each byte is serialized, hashed and sent; the exact
+    # values in the tooltips stay double.
+    single = np.float32
     return {
-        "x": np.clip(x, -clip, clip),
-        "y": np.clip(y, -clip, clip),
+        "x": np.clip(x, -clip, clip).astype(single),
+        "y": np.clip(y, -clip, clip).astype(single),
         # The exact values for the tooltips, as numbers the browser formats (TIP_FORMAT): formatting 5 columns of
         # 800 points here on every rerun, and sending them as text, cost more than the rest of the paths.
         "xₜ": x,
         "yₜ": y,
         "L": toy2d.loss(x, y),
         # λ_max(∇²L) is the sharpness everywhere; x² + y² equals it only on the minima (a hint).
-        "sharpness": np.clip(top, SHARPNESS_FLOOR, None),
-        "hint": np.clip(sharp, SHARPNESS_FLOOR, None),
+        "sharpness": np.clip(top, SHARPNESS_FLOOR, None).astype(single),
+        "hint": np.clip(sharp, SHARPNESS_FLOOR, None).astype(single),
         "x² + y²": sharp,
         "λ_max": top,
     }

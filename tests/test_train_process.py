@@ -99,3 +99,27 @@ def test_a_child_that_cannot_start_is_a_training_failure(monkeypatch):
     monkeypatch.setattr(train_process._CONTEXT, "Process", NoProcess)
     with pytest.raises(train_process.TrainingFailed, match="could start"):
         train_process.train(dict(SMALL), lambda part, t: None, 5.0)
+
+
+def _child_state(conn) -> None:
+    """In a training child: its BLAS thread counts and whether the forkserver primed it."""
+    import sys
+
+    from threadpoolctl import threadpool_info
+
+    conn.send(([pool["num_threads"] for pool in threadpool_info()], "ui.train_prime" in sys.modules))
+    conn.close()
+
+
+def test_every_child_starts_primed_with_one_blas_thread():
+    """The forkserver imports ui.train_prime (one BLAS thread, a small training and flow run once), and each
+    child starts from its memory: one BLAS thread without a call of its own (threadpoolctl's scan cost each
+    child ≈ 8 ms), the first-use costs already paid."""
+    train_process.warm()
+    parent, child = train_process._CONTEXT.Pipe(duplex=False)
+    process = train_process._CONTEXT.Process(target=_child_state, args=(child,), daemon=True)
+    process.start()
+    child.close()
+    threads, primed = parent.recv()
+    process.join(10)
+    assert primed and threads and set(threads) == {1}, (threads, primed)

@@ -23,13 +23,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from core import central_flow
 from core import training as tr
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["ui.train_process"])  # and so core.training, central_flow, numpy, scipy
+# (and so core.training, central_flow, numpy, scipy); ui.train_prime then warms them, once for all children
+_CONTEXT.set_forkserver_preload(["ui.train_process", "ui.train_prime"])
 # The forkserver imports its preload with the sys.path of the moment it starts; Streamlit puts the app's
 # folder there only while a script runs (a preload that fails to import is skipped silently).
 _ROOT = str(Path(__file__).resolve().parent.parent)
@@ -75,6 +75,12 @@ def _main_module_named() -> None:
         main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
 
 
+def prime() -> None:
+    """Run what a child runs, small (a training, a flow, their results packed): in the forkserver (ui.train_prime)."""
+    unpack(pack(tr.train(0.2, 10)))
+    unpack(pack(tr.gradient_flow(0.2, 10, with_sharpness=False)))
+
+
 def warm() -> None:
     """Start the forkserver (it imports core.training, ≈ 0.6 s) before the first training needs it."""
     _main_module_named()
@@ -85,7 +91,6 @@ def _child(conn, name: str, request: str, data: bytes | None) -> None:
     """The child: run FUNCTIONS[name], sending each partial result (train, central flow), then the result."""
     # (Not niced: at a lower priority a training took 3× longer on a machine that was merely busy, and
     # under a class's load visitors opening the EoS page waited 8–23 s for the default run.)
-    threadpool_limits(limits=1)  # as in the server (ui/runtime.py): threads made these small products 5× slower
     try:
         kwargs = json.loads(request)
         if data is not None:

@@ -116,19 +116,22 @@ def live_top(edge: float, lr: float) -> float:
 PATH_POINTS = 300
 
 
+def _start_level(l1, l2, angle, theta0) -> float:
+    """The loss at the start, the view's scale (1 for a start at the minimum)."""
+    loss0 = float(plane.loss(np.asarray(theta0, dtype=np.float64), l1, l2, angle))
+    return loss0 if loss0 > 0 else 1.0
+
+
 def trajectory_radius(l1, l2, angle, theta0) -> float:
     """Half-width of the trajectory's view: the start's level set fits with a margin."""
-    loss0 = float(plane.loss(np.asarray(theta0, dtype=np.float64), l1, l2, angle))
-    return float(1.15 * np.sqrt(2 * (loss0 if loss0 > 0 else 1.0) / min(l1, l2)))
+    return float(1.15 * np.sqrt(2 * _start_level(l1, l2, angle, theta0) / min(l1, l2)))
 
 
 def trajectory_levels(l1, l2, angle, theta0) -> dict:
     """The trajectory chart's backdrop, which depends on neither η nor β, as columns: 7 level-set ellipses
     (≤ 7 × 120 points) down from the start's level, and the two eigenvector axes across the view."""
-    theta0 = np.asarray(theta0, dtype=np.float64)
-    loss0 = float(plane.loss(theta0, l1, l2, angle))
     radius = trajectory_radius(l1, l2, angle, theta0)
-    values = (loss0 if loss0 > 0 else 1.0) * 4.0 ** -np.arange(7)
+    values = _start_level(l1, l2, angle, theta0) * 4.0 ** -np.arange(7)
     curves = [plane.level_set(l1, l2, angle, level) for level in values]
     sizes = [len(pts) for pts in curves]
     pts = np.concatenate(curves)

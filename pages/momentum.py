@@ -90,7 +90,7 @@ def summary_view(lr: float, beta: float) -> None:
         frames.format_number(momentum.max_stable_lr(eigenvalues, shown_beta, "nesterov")),
     )
     controls.metric(row[3], "rate_m", "rate now", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))
-    row = st.columns([1, 1, 1, 1])
+    # (the second row goes into the same columns, under the first: a grid of fewer blocks)
     controls.metric(row[0], "opt_lr_m", "optimal heavy ball η*", frames.format_number(best["lr"]))
     controls.metric(row[1], "opt_beta_m", "optimal β*", frames.format_number(best["beta"]))
     controls.metric(

@@ -116,19 +116,19 @@ def eta_view() -> None:
     settled = diverged_at is None and gd_loss < toy_views.SETTLED_LOSS
     stable_end = settled and gd_sharpness <= edge
 
-    row = st.columns(5)
+    row = controls.metric_row()
     controls.metric(
-        row[0], "tedge_m", "2/η", format_number(edge), help="GD can only settle on a minimum with x² + y² ≤ 2/η"
+        row, "tedge_m", "2/η", format_number(edge), help="GD can only settle on a minimum with x² + y² ≤ 2/η"
     )
     controls.metric(
-        row[1],
+        row,
         "tstart_m",
         "x² + y² at the start",
         format_number(x0**2 + y0**2),
         help=f"λ_max(∇²L) at the start: {format_number(float(toy2d.sharpness(x0, y0)))}",
     )
     controls.metric(
-        row[2],
+        row,
         "tflow_m",
         "flow final sharpness",
         format_number(flow_sharpness) if flow_sharpness > 0 else "saddle",
@@ -136,7 +136,7 @@ def eta_view() -> None:
         "√((x₀² − y₀²)² + 4).",
     )
     controls.metric(
-        row[3],
+        row,
         "tgd_m",
         "GD final sharpness",
         "diverged" if diverged_at is not None else format_number(gd_sharpness),
@@ -146,7 +146,7 @@ def eta_view() -> None:
         help=f"x² + y² at GD's last step (T = {steps:,})",
     )
     controls.metric(
-        row[4],
+        row,
         "tstable_m",
         "GD on stable part?",
         "—" if diverged_at is not None else ("yes" if stable_end else "no"),

@@ -65,11 +65,11 @@ data = frames.trajectory_frames(l1, l2, angle, theta0, lr, beta, method, steps)
 path = data["path"]
 last = int(path["t"].iloc[-1])
 
-cols = st.columns(4)
-controls.metric(cols[0], "edge_m", "η_max for this method", frames.format_number(edge))
-controls.metric(cols[1], "h2_m", f"η·λ_max (steep, {steep})", frames.format_number(lr * max(l1, l2)))
-controls.metric(cols[2], "rate_m", "rate", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))
-controls.metric(cols[3], "kappa_m", "κ = λ_max/λ_min", frames.format_number(max(l1, l2) / min(l1, l2)))
+cols = controls.metric_row()
+controls.metric(cols, "edge_m", "η_max for this method", frames.format_number(edge))
+controls.metric(cols, "h2_m", f"η·λ_max (steep, {steep})", frames.format_number(lr * max(l1, l2)))
+controls.metric(cols, "rate_m", "rate", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))
+controls.metric(cols, "kappa_m", "κ = λ_max/λ_min", frames.format_number(max(l1, l2) / min(l1, l2)))
 if not controls.visible("status"):
     pass
 elif data["diverges"]:

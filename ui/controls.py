@@ -51,6 +51,11 @@ def visible(name: str) -> bool:
     return not is_hidden(name)
 
 
+def metric_row(container=None):
+    """A row of metrics side by side: one horizontal block (st.columns(k) sent k + 1 blocks on every rerun)."""
+    return (container or st).container(horizontal=True)
+
+
 def metric(container, key: str, label: str, value, **kwargs) -> None:
     """st.metric that ?hide=key can hide (an exercise: "what is η_max?")."""
     if visible(key):

@@ -6,7 +6,7 @@ from core import datasets
 from core import training as tr
 from ui import central_flow_views as cflow_views
 from ui import charts, controls, eos_exchange, eos_jobs, eos_presets, eos_views, sidebar
-from ui.eos_runs import RunConfig, cached_run, flow_distance, page_tables
+from ui.eos_runs import RunConfig, cached_run, flow_distance, flow_tables, page_tables
 from ui.routing import ensure_app_router
 
 ensure_app_router()
@@ -231,10 +231,9 @@ elif with_flow:
     if distance is None:
         st.info("Gradient flow did not finish within its time budget for this configuration.")
     else:
-        frame, marks = eos_views.flow_distance_frames(distance, runs[first_lr], first_lr)
         charts.show(
             eos_views.flow_distance_chart,
-            {"distance": frame, "crossing": marks},
+            flow_tables(shown, first_lr, distance, runs[first_lr]),
             key="eos_flow",
             alt_text="Relative distance between the run and gradient flow against step, with the threshold crossing "
             "and the departure marked.",

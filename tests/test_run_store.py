@@ -78,6 +78,20 @@ def test_page_tables_are_built_once_per_configuration_and_match_the_frames():
     assert eos_runs.page_tables(a, {0.05: run}) is not first
 
 
+def test_flow_tables_are_built_once_per_configuration_and_match_the_frames():
+    """The gradient-flow comparison's datasets: one build per configuration and η, the frames' values in Arrow."""
+    run = small_run()
+    distance = {"step": run["step"], "relative": np.linspace(1e-9, 1e-1, run["step"].size)}
+    a, b = _config(3), _config(4)
+    first = eos_runs.flow_tables(a, 0.05, distance, run)
+    assert eos_runs.flow_tables(a, 0.05, distance, run) is first
+    assert eos_runs.flow_tables(b, 0.05, distance, run) is not first
+    frame, marks = eos_runs.eos_views.flow_distance_frames(distance, run, 0.05)
+    np.testing.assert_array_equal(first["distance"].column("distance").to_numpy(), frame["distance"])
+    np.testing.assert_array_equal(first["distance"].column("step").to_numpy(), frame["step"])
+    assert first["crossing"].to_pylist() == marks.to_dict(orient="records")
+
+
 def test_a_claim_held_by_one_replica_makes_another_wait_for_its_value(tmp_path):
     """Two stores on one directory (two replicas): the second waits for the first's value instead of
     computing it too; it computes itself once the claim is gone without a value."""

@@ -111,7 +111,7 @@ def live_view(lr: float, beta: float) -> None:
     now = (lr, beta if method != "gd" else None)
     edge = momentum.max_stable_lr(eigenvalues, beta, method)
     eta_top = live_momentum.live_top(LIVE_STATE, (float(eigenvalues.max()), method), edge, lr, now)
-    views = tuple(v for v in ("rate_map", "momentum_errors") if controls.visible(v))
+    views = tuple(v for v in live_momentum.MOMENTUM_VIEWS if controls.visible(v))
     if fixed is not None:
         st.subheader(
             f"Rate map of {sidebar.METHOD_NAMES[map_method]}; what momentum would do: Polyak's heavy ball at (η*, β*) "
@@ -122,12 +122,14 @@ def live_view(lr: float, beta: float) -> None:
             f"Rate map of {sidebar.METHOD_NAMES[map_method]}; error per direction: {sidebar.METHOD_NAMES[method]} "
             "(solid) against plain GD at the same η (dashed)"
         )
+    # Polyak's (η*, β*) travel as data, like η and β (one chart structure for every spectrum)
+    polyak_now = {} if fixed is None else {live_momentum.POLYAK_ETA: fixed[0], live_momentum.POLYAK_BETA: fixed[1]}
     if views:
         structure = live_momentum.momentum_spec(
             method,
             presenting(),
             steps > 200,
-            fixed,
+            fixed is not None,
             now[1] is not None,
             controls.visible("lr") and controls.visible("live"),
             controls.visible("beta") and controls.visible("live"),
@@ -137,7 +139,10 @@ def live_view(lr: float, beta: float) -> None:
         key = "mom"
         live.show(
             spec,
-            {**_live_frames(eigenvalues, theta0, steps), live.NOW: live.now_frame(eta=lr, beta=now[1])},
+            {
+                **_live_frames(eigenvalues, theta0, steps),
+                live.NOW: live.now_frame(eta=lr, beta=now[1], **polyak_now),
+            },
             key=key,
             alt_text=(
                 f"Heatmap of the convergence rate over step size × eigenvalue and momentum for {map_method}, with the "

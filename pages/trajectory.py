@@ -104,7 +104,7 @@ controls.show_url_notices()  # this toggle and the step slider come after the si
 now = (lr, beta if method != "gd" else None)
 eta_top = live_momentum.live_top(LIVE_STATE, (l1, l2, method), edge, lr, now)
 live_frames = _live_frames(l1, l2, angle, x0, y0, steps)
-views = tuple(v for v in ("trajectory", "coords") if controls.visible(v))
+views = tuple(v for v in live_momentum.TRAJECTORY_VIEWS if controls.visible(v))
 
 
 @st.fragment(run_every=0.3 if playing else None)

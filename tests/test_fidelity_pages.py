@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from core import momentum, plane, toy2d
-from tests.apptest_helpers import assert_charts_clean, chart_frames, open_page
-from ui import frames
+from tests.apptest_helpers import assert_charts_clean, chart_frames, live_now, open_page
+from ui import frames, live_momentum
 
 DEFAULT_SPECTRUM = [0.1 + 0.1 * i for i in range(10)]
 
@@ -113,9 +113,13 @@ def test_momentum_page_with_gd_shows_what_momentum_would_do():
     label = next(k for k in m if k.startswith("η_max, heavy ball"))
     assert "β*" in label
     assert float(m[label]) == pytest.approx(momentum.max_stable_lr(DEFAULT_SPECTRUM, best["beta"], "heavy_ball"))
-    # Polyak's heavy ball at (η*, β*) against GD at the live η: both in the chart's error view.
+    # Polyak's heavy ball at (η*, β*) against GD at the live η: both in the chart's error view, the point as data
+    # (the chart's one-row dataset "now"), which the error curves' expressions read.
     drawn = json.dumps(spec_of(at, 0))
-    assert "'heavy ball'" in drawn and "'gradient descent'" in drawn and repr(best["beta"]) in drawn
+    assert "'heavy ball'" in drawn and "'gradient descent'" in drawn
+    assert f"{live_momentum.POLYAK_ETA} * datum[" in drawn and repr(best["beta"]) not in drawn
+    now = live_now(at)
+    assert now[live_momentum.POLYAK_ETA] == best["lr"] and now[live_momentum.POLYAK_BETA] == best["beta"]
 
 
 def test_one_meaning_of_eta_max_and_eta_star_per_method():

@@ -6,7 +6,7 @@ import gc
 import pytest
 
 from tests.apptest_helpers import chart_frames, open_page
-from ui import charts, eos_views, runtime, toy_views
+from ui import charts, eos_views, live_momentum, runtime, toy_views
 
 
 @pytest.fixture
@@ -52,6 +52,30 @@ def test_the_eos_page_builds_no_chart_structure_of_its_own(warmed, query):
     at = open_page("eos", query, timeout=120)
     assert not at.exception and len(chart_frames(at)) >= 5
     assert charts._spec.cache_info().misses == built
+
+
+@pytest.mark.parametrize(
+    "page,query",
+    [
+        ("momentum", {}),  # GD: Polyak's heavy ball drawn
+        ("momentum", {"preset": "log-spaced", "n": "50"}),  # another spectrum, the same structure
+        ("momentum", {"method": "heavy ball", "beta": "0.3"}),
+        ("momentum", {"method": "Nesterov"}),
+        ("trajectory", {}),
+        ("trajectory", {"method": "heavy ball", "beta": "0.7", "phi": "-20"}),
+        ("trajectory", {"method": "Nesterov"}),
+    ],
+)
+def test_the_momentum_and_trajectory_pages_build_no_chart_structure_of_their_own(page, query):
+    runtime.WARM_UP.join()
+    specs = (live_momentum.momentum_spec, live_momentum.trajectory_spec)
+    for spec in specs:
+        spec.cache_clear()
+    live_momentum.warm_specs()
+    built = [spec.cache_info().misses for spec in specs]
+    at = open_page(page, query)
+    assert not at.exception and len(chart_frames(at)) >= 1
+    assert [spec.cache_info().misses for spec in specs] == built
 
 
 def test_the_warm_up_moves_the_long_lived_heap_out_of_the_collectors_reach():

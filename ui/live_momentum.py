@@ -35,6 +35,7 @@ from ui.charts import DANGER, LAMBDA_SCHEME, NEUTRAL, OKABE_ITO, RATE_MAP_DB, RA
 from ui.live import INF, _exact, _log10, _named
 
 ETA, BETA = "lr", "mb"  # the live η and β in every expression (parameters that read the selections)
+POLYAK_ETA, POLYAK_BETA = "polyak_eta", "polyak_beta"  # Polyak's (η*, β*) on the momentum page with GD (from NOW)
 PLANE_R = "plane_r"  # the trajectory plane's half-width, read from the data
 METHOD_CODE = {"gd": 0, "heavy_ball": 1, "nesterov": 2}
 # Altair's schema validation of these long specs costs seconds on a first visit; tests validate every
@@ -444,6 +445,9 @@ def _trajectory_readout(method: str, big: bool, beta_live: bool, show_status: bo
     return _readout(lines, src, big, "Live read-out (η, β from the sliders below)")
 
 
+TRAJECTORY_VIEWS = ("trajectory", "coords")
+
+
 @charts.built_once(maxsize=64)
 def trajectory_spec(
     method: str,
@@ -589,18 +593,18 @@ def _rate_map(map_method: str, big: bool) -> alt.Chart:
     )
 
 
-def _errors(method: str, label: str, fixed: tuple[float, float] | None, big: bool, symlog: bool) -> alt.Chart:
-    """|θ̃ₜ,ᵢ| under `method` at the live (η, β) (or at `fixed` (η, β): Polyak's, when GD is chosen) and
+def _errors(method: str, label: str, polyak: bool, big: bool, symlog: bool) -> alt.Chart:
+    """|θ̃ₜ,ᵢ| under `method` at the live (η, β) (or, polyak, at Polyak's (η*, β*), when GD is chosen) and
     under plain GD at the live η; a line that passes 10^−30 ends there with a "< 1e-30" marker."""
     x = alt.X("t:Q", title="step t", scale=alt.Scale(type="symlog" if symlog else "linear", nice=False))
     y_scale = alt.Scale(type="log", nice=False)
 
     # One pipeline over both series: views that read one dataset share its rows (Vega writes fields
     # onto them), so a field must mean one thing for every row.
-    if fixed is None:
-        h0, b0, code = f"{ETA} * datum['λ']", BETA, METHOD_CODE[method]
+    if polyak:
+        h0, b0, code = f"{POLYAK_ETA} * datum['λ']", POLYAK_BETA, METHOD_CODE["heavy_ball"]
     else:
-        h0, b0, code = f"{fixed[0]!r} * datum['λ']", repr(fixed[1]), METHOD_CODE["heavy_ball"]
+        h0, b0, code = f"{ETA} * datum['λ']", BETA, METHOD_CODE[method]
     src = _calc(
         _named("edirs"),
         {
@@ -673,32 +677,51 @@ def _momentum_readout(big: bool, beta_live: bool) -> alt.Chart:
     return _readout({"line1": " + '   ·   ' + ".join(parts)}, src, big, "Live read-out (η, β from the sliders below)")
 
 
+MOMENTUM_VIEWS = ("rate_map", "momentum_errors")
+
+
 @charts.built_once(maxsize=64)
 def momentum_spec(
     method: str,
     big: bool,
     symlog: bool,
-    fixed: tuple[float, float] | None,
+    polyak: bool,
     has_beta: bool,
     slider: bool,
     beta_slider: bool,
     views: tuple[str, ...],
 ) -> dict:
     """The momentum page's compound chart: read-out, the rate map with your spectrum at (ηλᵢ, β) and the
-    per-direction errors, all from the live η (and β, has_beta). fixed: Polyak's (η*, β*) when GD is chosen.
-    Built once per structure: η and β are data; the page sets the sliders' ranges with live.with_ranges."""
+    per-direction errors, all from the live η (and β, has_beta). polyak: the errors at Polyak's (η*, β*) (GD
+    chosen), which travel in NOW as "polyak_eta" and "polyak_beta". Built once per structure: η, β and
+    Polyak's point are data (a point written into the spec was a 0.14 s build for every spectrum a class
+    opened with GD); the page sets the sliders' ranges with live.with_ranges."""
     selections, raw = _selections(1.0, 0.99 if has_beta else None, slider, beta_slider)
+    if polyak:
+        raw += [
+            {"name": name, "expr": f"length(data('{live.NOW}')) ? data('{live.NOW}')[0]['{name}'] : 0"}
+            for name in (POLYAK_ETA, POLYAK_BETA)
+        ]
     map_method = method if method != "gd" else "heavy_ball"
     rows = [live.reads_now(_momentum_readout(big, has_beta)).add_params(*selections)]
     if "rate_map" in views:
         rows.append(_rate_map(map_method, big))
     if "momentum_errors" in views:
         label = frames.METHOD_LABELS[map_method]
-        rows.append(_errors(method, label, fixed, big, symlog))
+        rows.append(_errors(method, label, polyak, big, symlog))
     chart = alt.vconcat(*rows, spacing=24).resolve_scale(
         color="independent", shape="independent", strokeDash="independent"
     )
     return live.with_params(_configure(chart, big), raw, validate=VALIDATE)
+
+
+def warm_specs() -> None:
+    """Build the momentum and trajectory pages' chart structures for the three methods (views all shown, not
+    presenting, T ≤ 200) before a visitor asks: a first build held its replica's GIL for 0.14 s (momentum) and
+    0.26 s (trajectory), and a class arriving with heavy ball met them mid-run."""
+    for method in METHOD_CODE:
+        momentum_spec(method, False, False, method == "gd", method != "gd", True, True, MOMENTUM_VIEWS)
+        trajectory_spec(method, False, False, method != "gd", True, True, TRAJECTORY_VIEWS, True)
 
 
 def sync_from_live(key: str, state_key: str, eigenvalues, method: str, synced_key: str | None = None) -> None:

@@ -68,7 +68,7 @@ import time  # noqa: E402
 
 from streamlit.logger import get_logger  # noqa: E402
 
-from ui import eos_views, live, toy_views, train_process  # noqa: E402
+from ui import eos_views, live, live_momentum, toy_views, train_process  # noqa: E402
 
 WARM_AFTER = 5.0  # seconds
 WARM_DONE = "warm-up done"  # logged when it ends: deploy/serve.py opens the proxy only after every replica's
@@ -79,6 +79,7 @@ def _warm() -> None:
     start = time.perf_counter()
     train_process.warm()
     live.warm_specs()
+    live_momentum.warm_specs()
     toy_views.warm_specs()
     eos_views.warm_specs()
     # What exists now (modules, Altair's schemas, the specs just built) lives as long as the server: moved out of

@@ -192,3 +192,27 @@ def test_the_sidebar_sliders_drive_the_live_eta_and_beta_in_the_browser(page, se
         page.wait_for_function(f"() => location.search.includes('{key}={value}')", timeout=15_000)
         wait_idle(page)
         assert page.get_by_label(f"{label} (exact)").input_value() == str(value)
+
+
+def _error_lines(pg) -> list[str]:
+    """The momentum page's error view: each line's path, solid ones (the method's series) first."""
+    return pg.eval_on_selector_all(
+        f"{LIVE} g.mark-line.role-mark path",
+        """els => els.filter(e => e.getAttribute('d').startsWith('M0,'))
+                    .map(e => [e.getAttribute('stroke-dasharray'), e.getAttribute('d')])
+                    .sort((a, b) => (a[0] === '1,0' ? 0 : 1) - (b[0] === '1,0' ? 0 : 1)).map(x => x.join(' '))""",
+    )
+
+
+def test_polyak_curves_with_gd_equal_heavy_ball_at_the_optimum(page, server):
+    """With GD chosen the solid curves are Polyak's heavy ball at (η*, β*), which travel as data (the chart's
+    "now"), not in the spec: they are drawn exactly as heavy ball's own curves at that η and β."""
+    best = momentum.optimal(np.linspace(0.1, 1.0, 10))
+    lines = {}
+    for method in ("gradient+descent", "heavy+ball"):
+        open_app(page, f"{server}/momentum?method={method}&lr={best['lr']!r}&beta={best['beta']!r}")
+        page.wait_for_selector(live_input("η"))
+        wait_idle(page)
+        lines[method] = _error_lines(page)
+    assert len(lines["heavy+ball"]) == 12, lines  # six directions, each under both methods
+    assert lines["gradient+descent"] == lines["heavy+ball"]

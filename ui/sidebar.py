@@ -221,8 +221,9 @@ def lr_controls(
     else:
         lr = controls.number_with_slider("η", "lr", DEFAULT_LR, 0.0, LR_MAX, reach, container=box, live=live)
     marks = lr_marks(eigenvalues, method, beta)
-    for column, mark in zip(box.columns(len(marks)), marks, strict=True):
-        mark_button(column, mark)
+    row = box.container(horizontal=True)  # (one block on every rerun; columns were three)
+    for mark in marks:
+        mark_button(row, mark)
     return float(lr)
 
 

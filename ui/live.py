@@ -540,6 +540,11 @@ BETA_LABEL = "β (live, drag me)"
 NOW = "now"  # the one-row dataset that carries the sidebar's live values (and nothing else that changes)
 
 
+def now_value(field: str) -> str:
+    """A Vega expression: NOW's value of field (0 until the data has arrived)."""
+    return f"length(data('{NOW}')) ? data('{NOW}')[0]['{field}'] : 0"
+
+
 def live_params(name: str, param: str, top: float | None, label: str, step: float | None = None) -> list[dict]:
     """One live value (η, β, η·λ) as raw Vega-Lite parameters, appended to a spec's params. The spec never
     contains the value: a sidebar change re-sends the dataset NOW (a few bytes) and Streamlit updates the
@@ -560,7 +565,7 @@ def live_params(name: str, param: str, top: float | None, label: str, step: floa
     push = f"modify('{name}_store', {{unit: '', fields: {fields}, values: [{param}, now()]}}, true)"
     on_move = [{"events": {"signal": param}, "update": f"{param} !== {srv} ? {push} : 0"}]
     return [
-        {"name": srv, "expr": f"length(data('{NOW}')) ? data('{NOW}')[0]['{name}'] : 0"},
+        {"name": srv, "expr": now_value(name)},
         follow,
         {"name": f"{name}_push", "value": 0, "on": on_move},
     ]

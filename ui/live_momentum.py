@@ -698,10 +698,7 @@ def momentum_spec(
     opened with GD); the page sets the sliders' ranges with live.with_ranges."""
     selections, raw = _selections(1.0, 0.99 if has_beta else None, slider, beta_slider)
     if polyak:
-        raw += [
-            {"name": name, "expr": f"length(data('{live.NOW}')) ? data('{live.NOW}')[0]['{name}'] : 0"}
-            for name in (POLYAK_ETA, POLYAK_BETA)
-        ]
+        raw += [{"name": name, "expr": live.now_value(name)} for name in (POLYAK_ETA, POLYAK_BETA)]
     map_method = method if method != "gd" else "heavy_ball"
     rows = [live.reads_now(_momentum_readout(big, has_beta)).add_params(*selections)]
     if "rate_map" in views:

@@ -115,6 +115,16 @@ class Server:
         if code is not None:
             raise RuntimeError(f"the server {self.url} exited with code {code} (log: {self.log})")
 
+    def wait_for_log(self, text: str, timeout: float = 60.0) -> bool:
+        """Wait until the server's log shows text (its own warm-up's end): True, or False after timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in Path(self.log).read_text(errors="replace"):
+                return True
+            self.check()
+            time.sleep(0.2)
+        return False
+
     def stop(self) -> None:
         self.proc.terminate()
         try:

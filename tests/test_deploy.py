@@ -18,6 +18,8 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from deploy import serve
 from deploy.serve import find_nginx
-from loadtest.client import XSRF_COOKIE, Session, start_cluster
+from loadtest.client import XSRF_COOKIE, Server, Session, start_cluster
 from tests.apptest_helpers import run_async
 
 SPECTRUM = b"0.5\n1.5\n3.25\n7.75\n"  # an uploaded column of eigenvalues: its verdict names lambda = 7.75
@@ -327,3 +329,19 @@ def _alive(pid: int) -> bool:
             return "State:\tZ" not in f.read()  # a zombie has exited
     except FileNotFoundError:
         return False
+
+
+def test_the_load_test_waits_for_a_servers_own_warm_up(tmp_path):
+    """loadtest/run.py starts its scenarios only once the app's warm-up thread has said it ended (its log line):
+    started before, the one-process scenario had timed that warm-up's seconds of GIL, not the visitors."""
+    log = tmp_path / "server.log"
+    log.write_text("starting\n")
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        server = Server(proc, "http://127.0.0.1:9", str(log))
+        assert not server.wait_for_log(serve.WARM_DONE, timeout=0.5)
+        log.write_text(f"starting\n{serve.WARM_DONE} in 2.0 s\n")
+        assert server.wait_for_log(serve.WARM_DONE, timeout=5)
+    finally:
+        proc.kill()
+        proc.wait()

@@ -88,18 +88,6 @@ def decay_frames(eigenvalues, lr, theta0, steps) -> tuple[pd.DataFrame, pd.DataF
     return lines, envelope
 
 
-def loss_columns(eigenvalues, lr, theta0, steps) -> dict:
-    """|L(θ_t)| at sampled t (clipped for the log axis) with the exact signed value, as columns (charts.table)."""
-    t = q.sample_steps(steps)
-    log_l, sign = q.log_loss(eigenvalues, lr, theta0, t)
-    return {
-        "t": t,
-        "|L|": 10.0 ** _clip_log(log_l),
-        "L exact": [format_log(v, s) for v, s in zip(log_l, sign, strict=True)],
-        "sign": np.where(sign < 0, "L < 0 (saddle)", "L ≥ 0"),
-    }
-
-
 ETA_CEILING = 1e308
 
 
@@ -456,6 +444,15 @@ def band_frame(eigenvalues, lr, theta0, steps) -> pd.DataFrame:
 
 
 def server_loss_columns(eigenvalues, lr, theta0, steps) -> dict:
-    """The loss at one η (n > LIVE_ALL: summed on the server), with the η it was computed for, as columns: built
-    straight into Arrow (charts.table), since a pandas frame and its conversion cost 1.3 of 1.5 ms every η release."""
-    return {**loss_columns(eigenvalues, lr, theta0, steps), "eta": float(lr)}
+    """The loss at one η (n > LIVE_ALL: summed on the server) at sampled t: |L(θ_t)| clipped for the log axis, the
+    exact signed value, and the η it was computed for, as columns: built straight into Arrow (charts.table), since a
+    pandas frame and its conversion cost 1.3 of 1.5 ms every η release."""
+    t = q.sample_steps(steps)
+    log_l, sign = q.log_loss(eigenvalues, lr, theta0, t)
+    return {
+        "t": t,
+        "|L|": 10.0 ** _clip_log(log_l),
+        "L exact": [format_log(v, s) for v, s in zip(log_l, sign, strict=True)],
+        "sign": np.where(sign < 0, "L < 0 (saddle)", "L ≥ 0"),
+        "eta": float(lr),
+    }

@@ -673,6 +673,18 @@ def hovering_quantity(run: dict) -> str:
     return "sharpness"
 
 
+def running_median3(values: np.ndarray) -> np.ndarray:
+    """The median of each value with the (up to) two before it: the first is itself, the second the mean of
+    two. Vectorised (the EoS page asks this of every run on every rerun: a loop of np.median took ≈ 2.5 ms)."""
+    values = np.asarray(values, dtype=np.float64)
+    smooth = values.copy()
+    if values.size >= 2:
+        smooth[1] = np.median(values[:2])
+    if values.size >= 3:
+        smooth[2:] = np.median(np.lib.stride_tricks.sliding_window_view(values, 3), axis=1)
+    return smooth
+
+
 def edge_report(run: dict, reach: float = 0.9, tail: float = 0.3) -> dict:
     """How the run's hovering quantity compares with its threshold η_t by η_t (train's result).
 
@@ -692,7 +704,7 @@ def edge_report(run: dict, reach: float = 0.9, tail: float = 0.3) -> dict:
     tail_values = ratio[start:][finite[start:]]
     # Reached: a running median of 3 consecutive measurements ≥ reach, so one noisy Monte Carlo value is not enough.
     measured = np.flatnonzero(finite)
-    smooth = np.array([np.median(ratio[measured[max(0, i - 2) : i + 1]]) for i in range(len(measured))])
+    smooth = running_median3(ratio[measured])
     above = measured[smooth >= reach] if measured.size else measured
     losses = np.asarray(run["loss"], dtype=np.float64)
     low = np.flatnonzero(np.isfinite(losses) & (losses <= INTERPOLATION_LOSS * losses[0]))

@@ -143,6 +143,14 @@ def test_edge_report_for_full_batch_gd():
     assert 200 < report["reached_at"] < 400 and not report["interpolated_first"]
 
 
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 57])
+def test_running_median_of_three_matches_the_windows_one_by_one(n):
+    """edge_report's smoothing, vectorised, against np.median of each window (the first one or two are shorter)."""
+    values = np.random.default_rng(n).standard_normal(n)
+    windows = [np.median(values[max(0, i - 2) : i + 1]) for i in range(n)]
+    assert np.array_equal(training.running_median3(values), np.array(windows))
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

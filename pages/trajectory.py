@@ -29,7 +29,7 @@ box.subheader("The quadratic")
 # Either may be the larger: the page names the steep and flat directions from the values.
 l1 = controls.number("λ₁ (along q₁)", "l1", 0.2, 1e-3, 1e3, format="%g", container=box)
 l2 = controls.number("λ₂ (along q₂)", "l2", 1.0, 1e-3, 1e3, format="%g", container=box)
-phi = controls.slider("angle φ of the eigenvectors (degrees)", "phi", -90, 90, 30, container=box)
+phi_box = box.container()  # φ's place; the fragment below draws it (φ only turns the picture)
 x0 = controls.number("start θ₁", "x0", -2.0, -1e3, 1e3, format="%g", container=box)
 y0 = controls.number("start θ₂", "y0", 1.5, -1e3, 1e3, format="%g", container=box)
 eigenvalues = np.array([l1, l2])
@@ -59,43 +59,12 @@ st.caption(
 with st.expander(f"The update rule of {sidebar.METHOD_NAMES[method]}, as computed here", icon=":material/function:"):
     equations.update_rule(method)
 
-theta0 = np.array([x0, y0])
-angle = math.radians(phi)
-data = frames.trajectory_frames(l1, l2, angle, theta0, lr, beta, method, steps)
-path = data["path"]
-last = int(path["t"].iloc[-1])
-
 cols = controls.metric_row()
 controls.metric(cols, "edge_m", "η_max for this method", frames.format_number(edge))
 controls.metric(cols, "h2_m", f"η·λ_max (steep, {steep})", frames.format_number(lr * max(l1, l2)))
 controls.metric(cols, "rate_m", "rate", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))
 controls.metric(cols, "kappa_m", "κ = λ_max/λ_min", frames.format_number(max(l1, l2) / min(l1, l2)))
-if not controls.visible("status"):
-    pass
-elif data["diverges"]:
-    where = (
-        f"**Diverged at step {data['escaped']:,}**: the path left the view (3 × the start's level set) there and the "
-        "chart stops at that step"
-        if data["escaped"] is not None
-        else "**Diverges**: it has not left the view within T steps yet"
-    )
-    st.error(f"{where}; some direction has rate ρ > 1.", icon=":material/error:")
-elif lr == 0:
-    st.info("**Does not move**: with η = 0 every step leaves θ at the start.", icon=":material/pause_circle:")
-# Decided on ηλ against the exact edge (core.momentum.regime), not on ρ: ρ rounds near 1 when β → 1.
-elif np.isin(momentum.regime(lr * eigenvalues, beta, method), ["marginal", "diverging"]).any():
-    st.warning(
-        "**Does not converge**: some direction has rate ≥ 1 (it oscillates or will grow).", icon=":material/waves:"
-    )
-elif data["outside"]:
-    st.success(
-        f"**Converges**, after a transient: ‖θ‖ grows by {data['growth']:.3g}× before it shrinks (rate ρ < 1; momentum "
-        "from rest can overshoot far before it settles). The path is clipped at 3 × the view.",
-        icon=":material/check_circle:",
-    )
-else:
-    st.success("**Converges** to the minimum at the origin.", icon=":material/check_circle:")
-
+status_box = st.container()  # the verdict's place: it depends on φ, drawn by the fragment
 playing = controls.toggle("▶ play (animate the step)", "play", value=False)
 controls.show_url_notices()  # this toggle and the step slider come after the sidebar's notices
 
@@ -103,8 +72,36 @@ controls.show_url_notices()  # this toggle and the step slider come after the si
 # sidebar change updates the chart in place, sliders included.
 now = (lr, beta if method != "gd" else None)
 eta_top = live_momentum.live_top(LIVE_STATE, (l1, l2, method), edge, lr, now)
-live_frames = _live_frames(l1, l2, angle, x0, y0, steps)
 views = tuple(v for v in live_momentum.TRAJECTORY_VIEWS if controls.visible(v))
+
+
+def status(data: dict) -> None:
+    """The verdict above the chart: it depends on the path, so on φ."""
+    if not controls.visible("status"):
+        return
+    if data["diverges"]:
+        where = (
+            f"**Diverged at step {data['escaped']:,}**: the path left the view (3 × the start's level set) there "
+            "and the chart stops at that step"
+            if data["escaped"] is not None
+            else "**Diverges**: it has not left the view within T steps yet"
+        )
+        st.error(f"{where}; some direction has rate ρ > 1.", icon=":material/error:")
+    elif lr == 0:
+        st.info("**Does not move**: with η = 0 every step leaves θ at the start.", icon=":material/pause_circle:")
+    # Decided on ηλ against the exact edge (core.momentum.regime), not on ρ: ρ rounds near 1 when β → 1.
+    elif np.isin(momentum.regime(lr * eigenvalues, beta, method), ["marginal", "diverging"]).any():
+        st.warning(
+            "**Does not converge**: some direction has rate ≥ 1 (it oscillates or will grow).", icon=":material/waves:"
+        )
+    elif data["outside"]:
+        st.success(
+            f"**Converges**, after a transient: ‖θ‖ grows by {data['growth']:.3g}× before it shrinks (rate ρ < 1; "
+            "momentum from rest can overshoot far before it settles). The path is clipped at 3 × the view.",
+            icon=":material/check_circle:",
+        )
+    else:
+        st.success("**Converges** to the minimum at the origin.", icon=":material/check_circle:")
 
 
 @st.fragment(run_every=0.3 if playing else None)
@@ -112,6 +109,12 @@ def path_view() -> None:
     """The step scrubber and the live chart: only this part reruns while the step moves or plays."""
     if st.session_state.pop(SYNCED, False):
         st.rerun()  # a live slider was released: the sidebar, metrics and status follow
+    phi = controls.slider("angle φ of the eigenvectors (degrees)", "phi", -90, 90, 30, container=phi_box)
+    data = frames.trajectory_frames(l1, l2, math.radians(phi), np.array([x0, y0]), lr, beta, method, steps)
+    path = data["path"]
+    last = int(path["t"].iloc[-1])
+    with status_box:
+        status(data)
     if playing:
         shown = path["t"].to_numpy()
         now_t = int(st.session_state.get("ts", last))
@@ -123,6 +126,7 @@ def path_view() -> None:
     controls.show_url_notices()
     if not views:
         return
+    live_frames = _live_frames(l1, l2, math.radians(phi), x0, y0, steps)
     structure = live_momentum.trajectory_spec(
         method,
         presenting(),

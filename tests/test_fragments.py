@@ -69,3 +69,21 @@ def test_a_mark_that_switches_the_method_reruns_the_whole_page(app_server):
             assert session.widget("method").value == "heavy ball" and session.has("beta")
 
     run_async(go())
+
+
+def test_the_trajectory_angle_reruns_only_the_path_and_its_verdict(app_server):
+    """φ only turns the picture: the path, its verdict and the link follow in a fragment run; the rest of the
+    sidebar and the metrics (which do not depend on φ) are not sent again. At η = 2.5 (GD, λ = 0.2 and 1) the
+    path leaves the view at step 8 for φ = −45° and at step 11 for φ = −40°."""
+
+    async def go():
+        async with Session(app_server.url) as session:
+            opened = await session.open("trajectory", "lr=2.5&phi=-45")
+            assert opened.ok and session.widget("phi").fragment and not session.widget("l1").fragment
+            assert any("Diverged at step 8" in a for a in opened.alerts)
+            turned = await session.set("phi", -40)
+            assert turned.ok and turned.status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY, turned.errors
+            assert [a for a in turned.alerts if "Diverged" in a] == [a for a in turned.alerts if "step 11" in a] != []
+            assert turned.deltas < opened.deltas and "phi=-40" in session.query
+
+    run_async(go())

@@ -106,11 +106,13 @@ def status(data: dict) -> None:
 
 @st.fragment(run_every=0.3 if playing else None)
 def path_view() -> None:
-    """The step scrubber and the live chart: only this part reruns while the step moves or plays."""
+    """The angle φ, the verdict, the step scrubber and the live chart: only this part reruns while φ or the step
+    moves or plays (φ only turns the picture; the metrics do not depend on it)."""
     if st.session_state.pop(SYNCED, False):
         st.rerun()  # a live slider was released: the sidebar, metrics and status follow
     phi = controls.slider("angle φ of the eigenvectors (degrees)", "phi", -90, 90, 30, container=phi_box)
-    data = frames.trajectory_frames(l1, l2, math.radians(phi), np.array([x0, y0]), lr, beta, method, steps)
+    angle = math.radians(phi)
+    data = frames.trajectory_frames(l1, l2, angle, np.array([x0, y0]), lr, beta, method, steps)
     path = data["path"]
     last = int(path["t"].iloc[-1])
     with status_box:
@@ -126,7 +128,7 @@ def path_view() -> None:
     controls.show_url_notices()
     if not views:
         return
-    live_frames = _live_frames(l1, l2, math.radians(phi), x0, y0, steps)
+    live_frames = _live_frames(l1, l2, angle, x0, y0, steps)
     structure = live_momentum.trajectory_spec(
         method,
         presenting(),

@@ -116,7 +116,7 @@ def eta_view() -> None:
     settled = diverged_at is None and gd_loss < toy_views.SETTLED_LOSS
     stable_end = settled and gd_sharpness <= edge
 
-    row = controls.metric_row()
+    row = controls.row()
     controls.metric(
         row, "tedge_m", "2/η", format_number(edge), help="GD can only settle on a minimum with x² + y² ≤ 2/η"
     )

@@ -22,6 +22,12 @@ def _live_frames(l1, l2, angle, x0, y0, steps):
     return live_momentum.trajectory_frames(l1, l2, angle, np.array([x0, y0]), steps)
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _path(l1, l2, angle, x0, y0, lr, beta, method, steps):
+    """The path at this η and β (read only here): the scrubber and play rerun the fragment without computing it."""
+    return frames.trajectory_frames(l1, l2, angle, np.array([x0, y0]), lr, beta, method, steps)
+
+
 st.title("Trajectory in two dimensions")
 
 box = st.sidebar
@@ -59,7 +65,7 @@ st.caption(
 with st.expander(f"The update rule of {sidebar.METHOD_NAMES[method]}, as computed here", icon=":material/function:"):
     equations.update_rule(method)
 
-cols = controls.metric_row()
+cols = controls.row()
 controls.metric(cols, "edge_m", "η_max for this method", frames.format_number(edge))
 controls.metric(cols, "h2_m", f"η·λ_max (steep, {steep})", frames.format_number(lr * max(l1, l2)))
 controls.metric(cols, "rate_m", "rate", frames.format_number(momentum.rate(eigenvalues, lr, beta, method)))
@@ -112,7 +118,7 @@ def path_view() -> None:
         st.rerun()  # a live slider was released: the sidebar, metrics and status follow
     phi = controls.slider("angle φ of the eigenvectors (degrees)", "phi", -90, 90, 30, container=phi_box)
     angle = math.radians(phi)
-    data = frames.trajectory_frames(l1, l2, angle, np.array([x0, y0]), lr, beta, method, steps)
+    data = _path(l1, l2, angle, x0, y0, lr, beta, method, steps)
     path = data["path"]
     last = int(path["t"].iloc[-1])
     with status_box:

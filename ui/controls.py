@@ -51,8 +51,9 @@ def visible(name: str) -> bool:
     return not is_hidden(name)
 
 
-def metric_row(container=None):
-    """A row of metrics side by side: one horizontal block (st.columns(k) sent k + 1 blocks on every rerun)."""
+def row(container=None):
+    """A row of elements side by side (metrics, buttons): one horizontal block (st.columns(k) sent k + 1 blocks on
+    every rerun)."""
     return (container or st).container(horizontal=True)
 
 

@@ -387,22 +387,22 @@ def cached_run(config: RunConfig, lr: float) -> dict | None:
     return store().get(_key(config, lr))
 
 
-PAGE_TABLES_KEPT = 16  # configurations
-_page_tables: OrderedDict = OrderedDict()
-_page_tables_lock = threading.Lock()
+PAGE_TABLES_KEPT = 16  # entries: a configuration's page tables, or its gradient-flow tables
+_kept_values: OrderedDict = OrderedDict()
+_kept_lock = threading.Lock()
 
 
 def _kept(key, build):
     """build(), once per key and process (the PAGE_TABLES_KEPT most recent keys): trained runs never change."""
-    with _page_tables_lock:
-        if key in _page_tables:
-            _page_tables.move_to_end(key)
-            return _page_tables[key]
+    with _kept_lock:
+        if key in _kept_values:
+            _kept_values.move_to_end(key)
+            return _kept_values[key]
     value = build()
-    with _page_tables_lock:
-        _page_tables[key] = value
-        while len(_page_tables) > PAGE_TABLES_KEPT:
-            _page_tables.popitem(last=False)
+    with _kept_lock:
+        _kept_values[key] = value
+        while len(_kept_values) > PAGE_TABLES_KEPT:
+            _kept_values.popitem(last=False)
     return value
 
 

@@ -221,7 +221,7 @@ def lr_controls(
     else:
         lr = controls.number_with_slider("η", "lr", DEFAULT_LR, 0.0, LR_MAX, reach, container=box, live=live)
     marks = lr_marks(eigenvalues, method, beta)
-    row = box.container(horizontal=True)  # (one block on every rerun; columns were three)
+    row = controls.row(box)
     for mark in marks:
         mark_button(row, mark)
     return float(lr)

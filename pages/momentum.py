@@ -6,7 +6,7 @@ import math
 import streamlit as st
 
 from core import momentum
-from ui import charts, controls, equations, frames, live, live_momentum, sidebar
+from ui import charts, controls, equations, frames, live, live_momentum, sidebar, turns
 from ui.routing import ensure_app_router
 from ui.style import presenting
 
@@ -57,6 +57,7 @@ with st.expander(f"The update rule of {sidebar.METHOD_NAMES[method]}, as compute
 # Everything that depends on η and β, with their controls: moving either (sidebar, the jump button or a
 # live release) reruns only this part of the page.
 @st.fragment(key="momentum_eta_beta")
+@turns.in_turn
 def eta_beta_view() -> None:
     beta = sidebar.beta_control(method, beta_box, live=live.BETA_LABEL)
     lr = sidebar.lr_controls(eigenvalues, method, beta, box=lr_box, live=live.ETA_LABEL)

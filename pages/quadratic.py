@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core import quadratic as q
-from ui import charts, controls, frames, live, sidebar
+from ui import charts, controls, frames, live, sidebar, turns
 from ui.frames import format_number
 from ui.routing import ensure_app_router
 from ui.style import presenting
@@ -48,6 +48,7 @@ n = eigenvalues.size
 # Everything that depends on η, with the η controls themselves: a change of η (sidebar, mark button or
 # a live release) reruns only this, not the page (the spectrum, start and caches are left alone).
 @st.fragment(key="quadratic_eta")
+@turns.in_turn
 def eta_view() -> None:
     lr = sidebar.lr_controls(eigenvalues, box=lr_box, live=live.ETA_LABEL)
     controls.show_url_notices()  # a bad `lr` in the URL (checked as the η box is drawn)

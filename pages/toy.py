@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from core import toy2d
-from ui import controls, toy_views
+from ui import controls, toy_views, turns
 from ui.charts import arrow, show
 from ui.frames import format_number
 from ui.routing import ensure_app_router
@@ -100,6 +100,7 @@ flow_path = toy_views.flow_columns(flow_t, flow, radius)  # does not depend on �
 # Everything that depends on η, with the η controls themselves: a change of η (the sidebar's box or slider, a
 # theory button) reruns only this, not the page (the start's controls, the flow, the text are left alone).
 @st.fragment(key="toy_eta")
+@turns.in_turn
 def eta_view() -> None:
     lr = float(controls.number_with_slider("η", "teta", 0.2, 0.0, 10.0, 1.2, container=lr_box))
     if not controls.is_hidden("teta"):

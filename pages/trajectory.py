@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from core import momentum
-from ui import charts, controls, equations, frames, live, live_momentum, sidebar
+from ui import charts, controls, equations, frames, live, live_momentum, sidebar, turns
 from ui.routing import ensure_app_router
 from ui.style import presenting
 
@@ -111,6 +111,7 @@ def status(data: dict) -> None:
 
 
 @st.fragment(run_every=0.3 if playing else None)
+@turns.in_turn
 def path_view() -> None:
     """The angle φ, the verdict, the step scrubber and the live chart: only this part reruns while φ or the step
     moves or plays (φ only turns the picture; the metrics do not depend on it)."""

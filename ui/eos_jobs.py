@@ -24,7 +24,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from ui import charts, controls, eos_runs, eos_views, train_process
+from ui import charts, controls, eos_runs, eos_views, train_process, turns
 
 POLL_SECONDS = 0.5  # how often a follower's progress box is redrawn (each redraw is a rerun of the box)
 MAX_RUNNING = max(1, os.cpu_count() or 1)
@@ -170,6 +170,7 @@ def training(config: eos_runs.RunConfig | None) -> bool:
 
 
 @st.fragment(run_every=POLL_SECONDS)
+@turns.in_turn
 def follow() -> None:
     """The session's job's progress, redrawn every POLL_SECONDS; the whole page again once it is done."""
     job = st.session_state.get(STATE_KEY)

@@ -24,7 +24,7 @@ import streamlit as st
 from core import datasets, network
 from core import spectrum as sp
 from core import training as tr
-from ui import eos_views, train_process
+from ui import eos_views, train_process, turns
 
 MAX_RUNS = 4
 MAX_HIDDEN_LAYERS = 6
@@ -326,7 +326,7 @@ class RunStore:
         once). Then the caller checks get(key) and computes if it is still missing, as under key_lock. A claim
         left by a process that died goes stale after CLAIM_STALE seconds; cancelled() stops the wait
         (train_process.Cancelled)."""
-        with self.key_lock(key):
+        with turns.locked(self.key_lock(key)):
             if self.directory is None:
                 yield
                 return
@@ -344,7 +344,8 @@ class RunStore:
                             continue
                     if cancelled is not None and cancelled():
                         raise train_process.Cancelled(str(key)) from None
-                    time.sleep(CLAIM_POLL)
+                    with turns.waiting():
+                        time.sleep(CLAIM_POLL)
                 except OSError:  # no usable directory: compute here
                     break
             if held is not None:

@@ -26,6 +26,7 @@ import numpy as np
 
 from core import central_flow
 from core import training as tr
+from ui import turns
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 # (and so core.training, central_flow, numpy, scipy); ui.train_prime then warms them, once for all children
@@ -161,31 +162,33 @@ def call(name: str, kwargs: dict, max_seconds: float, report=None, cancelled=Non
         raise TrainingFailed(f"no training process could start ({exc})") from None
     child.close()
     start, last = time.perf_counter(), {}
-    try:
-        while True:
-            left = max_seconds - (time.perf_counter() - start)
-            if left <= 0:
-                return last, False
-            if cancelled is not None and cancelled():
-                raise Cancelled(name)
-            if not parent.poll(min(left, 0.1 if cancelled is not None else 1.0)):
-                if not process.is_alive() and not parent.poll():
-                    raise TrainingFailed(f"the training process ended (exit code {process.exitcode})")
-                continue
-            try:
-                message = unpack(parent.recv_bytes())
-            except EOFError:
-                raise TrainingFailed(f"the training process ended (exit code {process.exitcode})") from None
-            if "_error" in message:
-                raise TrainingFailed(message["_error"])
-            t = message.pop("_t")
-            if t < 0:
-                return message, True
-            last = message
-            if report is not None:
-                report(message, t)
-    finally:
-        parent.close()
-        if process.is_alive():
-            process.kill()
-        process.join(timeout=5)
+    # A page's run waiting on its child lets the next run in line have the turn (ui/turns.py).
+    with turns.waiting():
+        try:
+            while True:
+                left = max_seconds - (time.perf_counter() - start)
+                if left <= 0:
+                    return last, False
+                if cancelled is not None and cancelled():
+                    raise Cancelled(name)
+                if not parent.poll(min(left, 0.1 if cancelled is not None else 1.0)):
+                    if not process.is_alive() and not parent.poll():
+                        raise TrainingFailed(f"the training process ended (exit code {process.exitcode})")
+                    continue
+                try:
+                    message = unpack(parent.recv_bytes())
+                except EOFError:
+                    raise TrainingFailed(f"the training process ended (exit code {process.exitcode})") from None
+                if "_error" in message:
+                    raise TrainingFailed(message["_error"])
+                t = message.pop("_t")
+                if t < 0:
+                    return message, True
+                last = message
+                if report is not None:
+                    report(message, t)
+        finally:
+            parent.close()
+            if process.is_alive():
+                process.kill()
+            process.join(timeout=5)

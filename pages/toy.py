@@ -221,7 +221,7 @@ def eta_view() -> None:
             toy_views.toy_sharpness_chart,
             {
                 "paths": paths,
-                "rules": toy_views.sharpness_rules_frame(lr, flow_sharpness, min(lowest, 1.0) if log_y else 0),
+                "rules": toy_views.sharpness_rules_table(lr, flow_sharpness, min(lowest, 1.0) if log_y else 0),
             },
             key="toy_sharpness",
             alt_text=f"λ_max of the Hessian along GD against the step t over {steps:,} steps, with a dashed rule at "

@@ -3,9 +3,9 @@
 Streamlit runs every session's script in a thread of one process. Runs that overlap do not take turns on the
 GIL: each message a run sends wakes the event loop through a socket, a system call that lets the other
 threads in, so a burst of k runs on one replica shared the GIL message by message and all ended together,
-k times late (four page opens at once, unloaded: each 48–61 ms, against 15–47 ms one after the other). In
-turns the same work ends in order: the first after one run's time, the second after two, and the burst's
-mean wait falls by about a third.
+k times late. In turns the same work ends in order: the first after one run's time, the second after two
+(four page opens sent at once, 18 times, one process: each took 59–100 ms, mean 80; in turns 23–87 ms, mean
+51, the first done after 33 ms at the median instead of 76).
 
 app.py runs each page in `turn()`, and every fragment is drawn in one (`in_turn`: a fragment's own rerun does
 not pass through app.py). A run waits at most WAIT for its turn and then runs anyway, so a run that holds

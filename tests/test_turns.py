@@ -35,6 +35,15 @@ def _holder():
     return thread, released
 
 
+def _seconds_in_thread(target) -> float:
+    """Run target in a thread of its own (a session's run) to its end; the seconds it took."""
+    thread = threading.Thread(target=target)
+    start = time.perf_counter()
+    thread.start()
+    thread.join(5)
+    return time.perf_counter() - start
+
+
 def test_runs_take_turns_in_the_order_they_came():
     holder, released = _holder()
     order, inside, most = [], [0], [0]
@@ -64,27 +73,18 @@ def test_runs_take_turns_in_the_order_they_came():
 
 
 def test_a_turn_inside_a_turn_is_the_same_turn():
-    holder, released = _holder()
-    try:
-        seen = []
+    seen = []
 
-        def run():
-            with turns.turn():
-                with turns.turn():  # a fragment drawn inside its page's run
-                    seen.append(turns.holds())
+    def run():
+        with turns.turn():
+            with turns.turn():  # a fragment drawn inside its page's run
                 seen.append(turns.holds())
             seen.append(turns.holds())
+        seen.append(turns.holds())
 
-        released.set()  # (so that run gets its turn)
-        holder.join(5)
-        thread = threading.Thread(target=run)
-        start = time.perf_counter()
-        thread.start()
-        thread.join(5)
-        assert seen == [True, True, False]
-        assert time.perf_counter() - start < turns.WAIT  # the inner turn did not queue behind the outer one
-    finally:
-        released.set()
+    seconds = _seconds_in_thread(run)
+    assert seen == [True, True, False]
+    assert seconds < turns.WAIT  # the inner turn did not queue behind the outer one
 
 
 def test_a_run_that_blocks_holds_the_others_up_for_wait_at_most():
@@ -96,11 +96,7 @@ def test_a_run_that_blocks_holds_the_others_up_for_wait_at_most():
             with turns.turn():
                 done.append(turns.holds())
 
-        thread = threading.Thread(target=run)
-        start = time.perf_counter()
-        thread.start()
-        thread.join(5)
-        waited = time.perf_counter() - start
+        waited = _seconds_in_thread(run)
         assert done == [False], "it ran without a turn"
         assert turns.WAIT <= waited < turns.WAIT + 2, waited
         assert len(turns._LINE) == 1  # only the holder: the run that gave up left the line
@@ -129,11 +125,7 @@ def test_waiting_passes_the_turn_on_and_takes_it_back():
     b = threading.Thread(target=blocker)
     b.start()
     assert in_wait.wait(5)
-    o = threading.Thread(target=other)
-    start = time.perf_counter()
-    o.start()
-    o.join(5)
-    assert time.perf_counter() - start < turns.WAIT  # it did not wait for the blocked run
+    assert _seconds_in_thread(other) < turns.WAIT  # it did not wait for the blocked run
     go_on.set()
     b.join(5)
     assert events == [("other", True), ("blocker back", True)]

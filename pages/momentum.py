@@ -6,18 +6,13 @@ import math
 import streamlit as st
 
 from core import momentum
-from ui import charts, controls, equations, frames, live, live_momentum, sidebar, turns
+from ui import cached, charts, controls, equations, frames, live, live_momentum, sidebar, turns
 from ui.routing import ensure_app_router
 from ui.style import presenting
 
 ensure_app_router()
 
 LIVE_STATE = "_live_mom"  # see live_momentum.live_top
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _live_frames(eigenvalues, theta0, steps):
-    return live.tables(live_momentum.momentum_frames(eigenvalues, theta0, steps))
 
 
 def _errors_at_sidebar(eigenvalues, lr, beta, theta0, steps, method, best):
@@ -141,7 +136,7 @@ def live_view(lr: float, beta: float) -> None:
         live.show(
             spec,
             {
-                **_live_frames(eigenvalues, theta0, steps),
+                **cached.momentum_live_frames(eigenvalues, theta0, steps),
                 live.NOW: live.now_frame(eta=lr, beta=now[1], **polyak_now),
             },
             key=key,

@@ -8,17 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from core import quadratic as q
-from ui import charts, controls, frames, live, sidebar, turns
+from ui import cached, charts, controls, frames, live, sidebar, turns
 from ui.frames import format_number
 from ui.routing import ensure_app_router
 from ui.style import presenting
 
 ensure_app_router()
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _live_frames(eigenvalues, theta0, steps, eps, top):
-    return live.tables(frames.live_frames(eigenvalues, theta0, steps, eps, top))
 
 
 def _sync_from_live(key: str, unit: float) -> None:
@@ -73,7 +68,7 @@ def live_view(lr: float) -> None:
     live_loss = n <= frames.LIVE_ALL
     complete = n <= frames.LIVE_DIRS
     live_band = live_band and complete
-    datasets = {**_live_frames(eigenvalues, theta0, steps, eps, top), live.NOW: live.now_frame(eta=lr)}
+    datasets = {**cached.quadratic_live_frames(eigenvalues, theta0, steps, eps, top), live.NOW: live.now_frame(eta=lr)}
     if not complete:
         server_verdict = frames.verdict_frame(eigenvalues, lr, theta0)
         datasets["verdict"] = pd.DataFrame({"veta": server_verdict["eta"], "vtext": server_verdict["text"], "one": 1})

@@ -2,12 +2,11 @@
 
 import math
 
-import numpy as np
 import streamlit as st
 
 from core import toy2d
-from ui import controls, toy_views, turns
-from ui.charts import arrow, show
+from ui import cached, controls, toy_views, turns
+from ui.charts import show
 from ui.frames import format_number
 from ui.routing import ensure_app_router
 
@@ -73,24 +72,7 @@ controls.show_notices()
 x0, y0 = float(x0), float(y0)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def flow_solution(x_start: float, y_start: float) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient flow from the start: it does not depend on η, so one solve serves every η."""
-    return toy2d.gradient_flow_path(x_start, y_start, toy_views.FLOW_T_MAX, toy_views.FLOW_SOLVE_POINTS)
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def gd_run(x_start: float, y_start: float, eta: float, n_steps: int) -> tuple[np.ndarray, int | None]:
-    return toy2d.gd_path(x_start, y_start, eta, n_steps)
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def level_table(radius: float):
-    """The level sets depend on the view only, not on η: built and converted once (immutable, shared)."""
-    return arrow(toy_views.level_frame(radius))
-
-
-flow_t, flow = flow_solution(x0, y0)
+flow_t, flow = cached.toy_flow(x0, y0)
 flow_end = toy2d.flow_limit(x0, y0)
 flow_sharpness = flow_end[0] ** 2 + flow_end[1] ** 2
 radius = toy_views.view_radius(x0, y0)
@@ -109,7 +91,7 @@ def eta_view() -> None:
             for value in THEORY_LRS:
                 st.button(f"{value:g}", key=f"_teta_{value:g}", on_click=_set_lr, args=(value,), help=f"η = {value:g}")
     controls.show_url_notices()  # a bad `teta` in the URL (checked as the η box is drawn)
-    path, diverged_at = gd_run(x0, y0, lr, steps)
+    path, diverged_at = cached.toy_gd(x0, y0, lr, steps)
     edge = 2.0 / lr if lr > 0 else math.inf
     x_end, y_end = path[-1]
     gd_sharpness = x_end**2 + y_end**2
@@ -197,7 +179,7 @@ def eta_view() -> None:
     show(
         toy_views.toy_plane_chart,
         {
-            "levels": level_table(radius),
+            "levels": cached.toy_levels(radius),
             "minima": toy_views.minima_table(radius, lr),
             "paths": paths,
             "marks": marks,

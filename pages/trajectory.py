@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from core import momentum
-from ui import charts, controls, equations, frames, live, live_momentum, sidebar, turns
+from ui import cached, charts, controls, equations, frames, live, live_momentum, sidebar, turns
 from ui.routing import ensure_app_router
 from ui.style import presenting
 
@@ -15,17 +15,6 @@ ensure_app_router()
 
 LIVE_STATE = "_live_traj"  # see live_momentum.live_top
 SYNCED = "_live_traj_synced"  # a release set the sidebar from inside the fragment: rerun the whole page
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _live_frames(l1, l2, angle, x0, y0, steps):
-    return live_momentum.trajectory_frames(l1, l2, angle, np.array([x0, y0]), steps)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _path(l1, l2, angle, x0, y0, lr, beta, method, steps):
-    """The path at this η and β (read only here): the scrubber and play rerun the fragment without computing it."""
-    return frames.trajectory_frames(l1, l2, angle, np.array([x0, y0]), lr, beta, method, steps)
 
 
 st.title("Trajectory in two dimensions")
@@ -119,7 +108,7 @@ def path_view() -> None:
         st.rerun()  # a live slider was released: the sidebar, metrics and status follow
     phi = controls.slider("angle φ of the eigenvectors (degrees)", "phi", -90, 90, 30, container=phi_box)
     angle = math.radians(phi)
-    data = _path(l1, l2, angle, x0, y0, lr, beta, method, steps)
+    data = cached.trajectory_path(l1, l2, angle, x0, y0, lr, beta, method, steps)
     path = data["path"]
     last = int(path["t"].iloc[-1])
     with status_box:
@@ -135,7 +124,7 @@ def path_view() -> None:
     controls.show_url_notices()
     if not views:
         return
-    live_frames = _live_frames(l1, l2, angle, x0, y0, steps)
+    live_frames = cached.trajectory_live_frames(l1, l2, angle, x0, y0, steps)
     structure = live_momentum.trajectory_spec(
         method,
         presenting(),

@@ -585,8 +585,10 @@ def reads_now(chart):
 
 
 def now_frame(**values: float | None) -> pa.Table:
-    """NOW's one row: the sidebar's live values (None: not live on this page, sent as 0)."""
-    return charts.table({"one": 1, **{k: 0.0 if v is None else float(v) for k, v in values.items()}})
+    """NOW's one row: the sidebar's live values (None: not live on this page, sent as 0). Typed arrays, not
+    charts.table: built on every run, and its general path (type inference, compaction) took 0.14 ms, this 0.02."""
+    floats = {k: pa.array([0.0 if v is None else float(v)], pa.float64()) for k, v in values.items()}
+    return pa.table({"one": pa.array([1], pa.int32()), **floats})
 
 
 def with_params(chart, extra: list[dict], validate: bool = True) -> dict:

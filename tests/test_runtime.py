@@ -60,6 +60,24 @@ def test_magic_is_off_and_no_page_relies_on_it():
                 assert isinstance(node.value, ast.Constant) and isinstance(node.value.value, str), (script, node.lineno)
 
 
+def test_no_page_script_decorates_a_cached_function():
+    """A st.cache_* decorator in a page script runs on every run of the page, and Streamlit reads and tokenizes
+    the function's source each time to key it: the pages' caches are in ui/cached.py, decorated once."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+
+    def cache_decorators(script):
+        for node in ast.walk(ast.parse(script.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                yield from (ast.unparse(d) for d in node.decorator_list if "cache_" in ast.unparse(d))
+
+    for script in [root / "app.py", *sorted((root / "pages").glob("*.py"))]:
+        assert not list(cache_decorators(script)), script.name
+    assert len(list(cache_decorators(root / "ui" / "cached.py"))) == 7
+
+
 def test_the_gil_switch_interval_lets_a_run_finish_in_one_turn():
     """A session's run (15–40 ms of CPU) keeps the GIL until it waits or 50 ms pass: a burst of runs on one
     replica is then served first come first served instead of in 5 ms turns."""

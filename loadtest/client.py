@@ -99,6 +99,16 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process's own threads, not its children's, in seconds; nan if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 @dataclass
 class Server:
     proc: subprocess.Popen
@@ -108,6 +118,10 @@ class Server:
     def rss_mb(self) -> float:
         """Resident memory of the server process (VmRSS), in MB."""
         return rss_mb(self.proc.pid)
+
+    def cpu(self) -> dict[int, float]:
+        """pid → CPU seconds of the serving process."""
+        return {self.proc.pid: cpu_seconds(self.proc.pid)}
 
     def check(self) -> None:
         """Raise if the server process has exited (for instance killed from outside)."""
@@ -190,6 +204,10 @@ class Cluster:
     def rss_mb(self) -> float:
         """Resident memory of all replicas together, MB (nginx adds a few MB, not counted)."""
         return sum(rss_mb(r["pid"]) for r in self.replicas().values() if r["pid"])
+
+    def cpu(self) -> dict[int, float]:
+        """pid → CPU seconds of each replica (their EoS training children not included)."""
+        return {r["pid"]: cpu_seconds(r["pid"]) for r in self.replicas().values() if r["pid"]}
 
     def kill_replica(self, name: str, sig: int = signal.SIGKILL) -> int:
         """Kill one replica as a crash would (SIGKILL by default); its pid."""

@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import sys
@@ -180,6 +181,10 @@ class Row:
     requests: int = 0
     rss_before: float = 0.0
     rss_after: float = 0.0
+    # The serving processes' own CPU per request, ms (replicas or the floor; not EoS training children): how fast
+    # the machine ran this scenario (the same work cost 18–31 ms from one run to the next here). nan: a process
+    # was replaced meanwhile (failover).
+    cpu_ms: float = float("nan")
     seconds: float = 0.0
     errors_of: dict[int, list[str]] = field(default_factory=dict)  # by visitor
     # What the frontend asks by itself, not counted above: the reruns of a training's progress box, and for
@@ -404,6 +409,7 @@ async def scenario(
 ) -> Row:
     server.check()
     row = Row(name, n, rss_before=server.rss_mb())
+    cpu_before = server.cpu()
     start = time.perf_counter()
     rngs = [random.Random(f"{name}-{n}-{person}") for person in range(n)]
     plans = [plan_of(person, rngs[person], tag)[:actions] for person in range(n)]
@@ -426,6 +432,9 @@ async def scenario(
     await asyncio.sleep(1.0)  # let the server drop the closed sessions' runs
     server.check()
     row.rss_after = server.rss_mb()
+    cpu_after = server.cpu()
+    if cpu_after.keys() == cpu_before.keys() and row.requests:
+        row.cpu_ms = 1000 * sum(cpu_after[p] - cpu_before[p] for p in cpu_after) / row.requests
     return row
 
 
@@ -546,13 +555,17 @@ def _ms(seconds: float) -> str:
 
 
 def print_table(rows: list[Row]) -> None:
-    head = f"{'scenario':<10} {'N':>3} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  RSS MB"
+    head = (
+        f"{'scenario':<10} {'N':>3} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
+        f"{'CPU ms/req':>10}  RSS MB"
+    )
     print(head)
     print("-" * (len(head) + 16))
     for r in rows:
+        cpu = "—" if math.isnan(r.cpu_ms) else f"{r.cpu_ms:.1f}"
         print(
             f"{r.scenario:<10} {r.n:>3} {r.requests:>8} {len(r.errors):>6} {_ms(_pct(r.latencies, 50)):>8} "
-            f"{_ms(_pct(r.latencies, 95)):>8} {_ms(max(r.latencies, default=float('nan'))):>8}  "
+            f"{_ms(_pct(r.latencies, 95)):>8} {_ms(max(r.latencies, default=float('nan'))):>8} {cpu:>10}  "
             f"{r.rss_before:,.0f} → {r.rss_after:,.0f}   ({r.seconds:.0f} s)"
         )
 

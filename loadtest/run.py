@@ -26,8 +26,8 @@ Then two measurements on the app's server:
 - a shared link: many sessions open the same, not yet trained EoS link at the same instant; how
   many trainings (st.progress seen) and gradient-flow integrations (its spinner seen) happened.
 
-Prints one table (scenario, N, requests, errors, p50/p95/max ms, server RSS before → after), the
-ratio app p95 / floor p95 at the largest N, and one line per extra measurement. Traffic goes to
+Prints one table (scenario, N, requests, errors, p50/p95/max ms, the serving CPU per request, server RSS
+before → after), the ratio app p95 / floor p95 at the largest N, and one line per extra measurement. Traffic goes to
 127.0.0.1 only; every loop is bounded by a count and a wall-time cap, and the command stops by itself.
 
 --proxy: the same visitors, each with a browser's cookie jar, go through `deploy/serve.py
